@@ -148,7 +148,7 @@ struct MetricsRegistryTests {
             .set(123.25, labels: ["zone": "DE"])
         let histogram = registry.histogram("karbonetes_request_duration_seconds", help: "Request latency.", labelNames: ["path"])
         for value in [0.001, 0.02, 0.3, 4, 50] { histogram.observe(value, labels: ["path": "/mutate"]) }
-        registry.gauge("karbonetes_untouched", help: "Never set.")
+        _ = registry.gauge("karbonetes_untouched", help: "Never set.")
         let result = try PromtoolLocator.check(registry.render(), promtool: promtool)
         #expect(result.status == 0, "promtool said: \(result.output)")
     }
