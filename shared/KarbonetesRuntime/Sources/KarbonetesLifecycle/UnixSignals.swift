@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// A Unix signal a service reacts to.
 public struct UnixSignal: Hashable, Sendable, CustomStringConvertible {
@@ -63,21 +64,24 @@ public struct UnixSignals: AsyncSequence, Sendable {
 }
 
 /// Keeps the dispatch sources alive for as long as the stream is iterated.
-private final class SignalSources: @unchecked Sendable {
-    // Written only while the stream is set up, before it is handed out; read once at
-    // termination, on whichever thread ends the stream, after that set-up.
-    private var sources: [any DispatchSourceSignal] = []
-    private let lock = NSLock()
+private final class SignalSources: Sendable {
+    /// Dispatch sources are thread-safe objects, but swift-corelibs-libdispatch does not mark
+    /// them `Sendable`; this wrapper says so for the one operation used across threads, cancel.
+    private struct ArmedSource: @unchecked Sendable {
+        let source: any DispatchSourceSignal
+    }
+
+    private let sources = Mutex<[ArmedSource]>([])
 
     func add(_ source: any DispatchSourceSignal) {
-        lock.withLock { sources.append(source) }
+        sources.withLock { $0.append(ArmedSource(source: source)) }
     }
 
     func cancelAll() {
-        let all = lock.withLock {
+        let all = sources.withLock { sources in
             defer { sources = [] }
             return sources
         }
-        for source in all { source.cancel() }
+        for armed in all { armed.source.cancel() }
     }
 }
