@@ -1,0 +1,42 @@
+# Karbonetes: the two commands a newcomer needs are `make demo` and `make test`.
+# Each area of the project adds its own targets in mk/<area>.mk and appends its test target
+# to TEST_TARGETS and its lint target to LINT_TARGETS; this file only ties them together.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BIN := $(ROOT)/bin
+SWIFT ?= swift
+# Debug builds for tests (fast to compile); release builds for bin/ and the benchmarks.
+SWIFT_TEST_FLAGS ?=
+SWIFT_BUILD_FLAGS ?= -c release
+
+# Every Swift package, in dependency order.
+PACKAGES := shared/KarbonetesModels shared/KarbonetesRuntime
+
+TEST_TARGETS :=
+LINT_TARGETS :=
+BUILD_TARGETS :=
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help install build test lint $(addprefix test-pkg-,$(subst /,_,$(PACKAGES)))
+
+help: ## List the targets.
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F ':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+
+install: ## Install what a fresh machine lacks (Debian and PyPI packages, helm, kubectl). Idempotent.
+	@bash scripts/install-deps.sh
+
+build: install $(BUILD_TARGETS) ## Build every package in release mode and put the executables in bin/.
+	@bash scripts/build.sh $(SWIFT_BUILD_FLAGS) -- $(PACKAGES)
+
+test: install $(addprefix test-pkg-,$(subst /,_,$(PACKAGES))) $(TEST_TARGETS) lint ## Run every package's tests, the end-to-end suite and the lint checks.
+	@echo "make test: all suites passed"
+
+lint: install $(LINT_TARGETS) ## Check manifests, charts, rules, scripts and workflows with the real tools.
+
+test-pkg-%: install
+	@pkg="$(subst _,/,$*)"; echo "== swift test: $$pkg"; \
+	  set -o pipefail; cd "$$pkg" && $(SWIFT) test $(SWIFT_TEST_FLAGS) 2>&1 | tail -n 400
