@@ -9,6 +9,8 @@ let package = Package(
     name: "KarbonetesRuntime",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "CKarbonOpenSSL", targets: ["CKarbonOpenSSL"]),
+        .library(name: "CKarbonYAML", targets: ["CKarbonYAML"]),
         .library(name: "KarbonetesLogging", targets: ["KarbonetesLogging"]),
         .library(name: "KarbonetesMetrics", targets: ["KarbonetesMetrics"]),
         .library(name: "KarbonetesLifecycle", targets: ["KarbonetesLifecycle"]),
