@@ -51,9 +51,11 @@ public struct Flag: Sendable, Hashable {
 extension Flag {
     /// The minimum level of log lines written, shared by every executable.
     public static let logLevel = Flag(
-        name: "log-level", default: "info",
+        name: "log-level",
+        default: "info",
         help: "Minimum level of log lines: trace, debug, info, notice, warning, error or critical.",
-        valueName: "level")
+        valueName: "level"
+    )
 
     /// Where the service's main HTTP(S) server listens.
     public static func listen(default address: String) -> Flag {
@@ -63,15 +65,19 @@ extension Flag {
     /// Where `/metrics`, `/healthz` and `/readyz` are served, apart from the main server.
     public static func metricsListen(default address: String) -> Flag {
         Flag(
-            name: "metrics-listen", default: address,
-            help: "Address of the metrics and health endpoints.", valueName: "host:port")
+            name: "metrics-listen",
+            default: address,
+            help: "Address of the metrics and health endpoints.",
+            valueName: "host:port"
+        )
     }
 
     /// A kubeconfig file; absent means the in-cluster service-account configuration.
     public static let kubeconfig = Flag(
         name: "kubeconfig",
         help: "Path to a kubeconfig file; without it, the in-cluster service account is used.",
-        valueName: "path")
+        valueName: "path"
+    )
 }
 
 private extension String {

@@ -60,7 +60,12 @@ public struct FlagSet: Sendable {
             if flag.isBoolean {
                 value = inlineValue ?? "true"
                 guard BooleanSpelling.parse(value) != nil else {
-                    throw FlagError.invalidValue(flag: flag, value: value, source: .argument, reason: "not a boolean (true or false)")
+                    throw FlagError.invalidValue(
+                        flag: flag,
+                        value: value,
+                        source: .argument,
+                        reason: "not a boolean (true or false)"
+                    )
                 }
             } else if let inlineValue {
                 value = inlineValue
@@ -75,7 +80,11 @@ public struct FlagSet: Sendable {
             if let variable = flag.environment, let value = environment[variable] {
                 if flag.isBoolean, BooleanSpelling.parse(value) == nil {
                     throw FlagError.invalidValue(
-                        flag: flag, value: value, source: .environment(variable), reason: "not a boolean (true or false)")
+                        flag: flag,
+                        value: value,
+                        source: .environment(variable),
+                        reason: "not a boolean (true or false)"
+                    )
                 }
                 given[flag.name] = ParsedFlags.Resolved(value: value, source: .environment(variable))
             } else if let value = flag.defaultValue {

@@ -59,7 +59,11 @@ public struct ParsedFlags: Sendable {
         guard let resolved = resolved(flag) else { return false }
         guard let value = BooleanSpelling.parse(resolved.value) else {
             throw FlagError.invalidValue(
-                flag: flag, value: resolved.value, source: resolved.source, reason: "not a boolean (true or false)")
+                flag: flag,
+                value: resolved.value,
+                source: resolved.source,
+                reason: "not a boolean (true or false)"
+            )
         }
         return value
     }

@@ -30,7 +30,10 @@ struct MetricDescriptor: Sendable {
     /// Missing labels read as empty (Prometheus treats an empty label as absent); labels the
     /// metric does not declare are a programming error, caught by the tests in debug builds.
     func key(_ labels: [String: String]) -> SeriesKey {
-        assert(labels.keys.allSatisfy(labelNames.contains), "metric \(name) has labels \(labelNames), got \(labels.keys.sorted())")
+        assert(
+            labels.keys.allSatisfy(labelNames.contains),
+            "metric \(name) has labels \(labelNames), got \(labels.keys.sorted())"
+        )
         if labelNames.isEmpty { return SeriesKey(values: []) }
         return SeriesKey(values: labelNames.map { labels[$0] ?? "" })
     }
@@ -191,7 +194,10 @@ public final class Histogram: RegisteredMetric {
         descriptor = MetricDescriptor(name: name, help: help, labelNames: labelNames, reserved: ["le"])
         let finite = buckets.filter { $0 != .infinity }
         precondition(!finite.contains(where: \.isNaN), "histogram \(name) has a NaN bucket")
-        precondition(zip(finite, finite.dropFirst()).allSatisfy { $0 < $1 }, "histogram \(name) buckets must increase strictly")
+        precondition(
+            zip(finite, finite.dropFirst()).allSatisfy { $0 < $1 },
+            "histogram \(name) buckets must increase strictly"
+        )
         bounds = finite
         series = Mutex(labelNames.isEmpty ? [SeriesKey(values: []): HistogramSeries(bucketCount: finite.count)] : [:])
     }
@@ -231,11 +237,20 @@ public final class Histogram: RegisteredMetric {
             for (bound, count) in zip(bounds, entry.buckets) {
                 cumulative += count
                 descriptor.renderSample(
-                    suffix: "_bucket", key: key, extra: ("le", PrometheusText.format(bound)),
-                    value: Double(cumulative), into: &out)
+                    suffix: "_bucket",
+                    key: key,
+                    extra: ("le", PrometheusText.format(bound)),
+                    value: Double(cumulative),
+                    into: &out
+                )
             }
             descriptor.renderSample(
-                suffix: "_bucket", key: key, extra: ("le", "+Inf"), value: Double(entry.count), into: &out)
+                suffix: "_bucket",
+                key: key,
+                extra: ("le", "+Inf"),
+                value: Double(entry.count),
+                into: &out
+            )
             descriptor.renderSample(suffix: "_sum", key: key, value: entry.sum, into: &out)
             descriptor.renderSample(suffix: "_count", key: key, value: Double(entry.count), into: &out)
         }

@@ -50,7 +50,9 @@ public final class MetricsRegistry: Sendable {
         return metrics.withLock { metrics in
             if let existing = metrics[name] {
                 guard let same = existing as? Metric else {
-                    preconditionFailure("metric \(name) is already registered as a \(existing.kind), not a \(Metric.kindName)")
+                    preconditionFailure(
+                        "metric \(name) is already registered as a \(existing.kind), not a \(Metric.kindName)"
+                    )
                 }
                 return same
             }
@@ -77,7 +79,9 @@ extension RegisteredMetric {
 enum MetricName {
     static func isValidMetricName(_ name: String) -> Bool {
         guard let first = name.utf8.first, !isDigit(first) else { return false }
-        return name.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") }
+        return name.utf8.allSatisfy {
+            isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":")
+        }
     }
 
     static func isValidLabelName(_ name: String) -> Bool {

@@ -32,20 +32,28 @@ public enum YAML {
     /// Decodes one document into a `Decodable` type; a decoding error says where in the
     /// document (`clusters[0].cluster.server`) the value did not fit.
     public static func decode<Value: Decodable>(
-        _ type: Value.Type, from text: String, file: String? = nil, decoder: JSONDecoder = JSONDecoder()
+        _ type: Value.Type,
+        from text: String,
+        file: String? = nil,
+        decoder: JSONDecoder = JSONDecoder()
     ) throws -> Value {
         try decode(type, json: jsonData(from: text, file: file), file: file, decoder: decoder)
     }
 
     public static func decode<Value: Decodable>(
-        _ type: Value.Type, from data: Data, file: String? = nil, decoder: JSONDecoder = JSONDecoder()
+        _ type: Value.Type,
+        from data: Data,
+        file: String? = nil,
+        decoder: JSONDecoder = JSONDecoder()
     ) throws -> Value {
         try decode(type, json: jsonData(from: data, file: file), file: file, decoder: decoder)
     }
 
     /// Reads and decodes a file; every error names it.
     public static func decode<Value: Decodable>(
-        _ type: Value.Type, contentsOfFile path: String, decoder: JSONDecoder = JSONDecoder()
+        _ type: Value.Type,
+        contentsOfFile path: String,
+        decoder: JSONDecoder = JSONDecoder()
     ) throws -> Value {
         let data: Data
         do {
@@ -68,7 +76,12 @@ public enum YAML {
         }
     }
 
-    private static func decode<Value: Decodable>(_ type: Value.Type, json: Data, file: String?, decoder: JSONDecoder) throws -> Value {
+    private static func decode<Value: Decodable>(
+        _ type: Value.Type,
+        json: Data,
+        file: String?,
+        decoder: JSONDecoder
+    ) throws -> Value {
         do {
             return try decoder.decode(type, from: json)
         } catch let error as DecodingError {

@@ -13,17 +13,25 @@ enum YAMLCoreSchema {
         case stringTag?, "!"?:
             return .string(text)
         case intTag?:
-            guard let value = int(text) else { throw YAMLError.invalidTaggedScalar(tag: "!!int", text: text, line: line, column: column) }
+            guard let value = int(text) else {
+                throw YAMLError.invalidTaggedScalar(tag: "!!int", text: text, line: line, column: column)
+            }
             return .int(value)
         case floatTag?:
             if let value = int(text) { return .double(Double(value)) }
-            guard let value = float(text) else { throw YAMLError.invalidTaggedScalar(tag: "!!float", text: text, line: line, column: column) }
+            guard let value = float(text) else {
+                throw YAMLError.invalidTaggedScalar(tag: "!!float", text: text, line: line, column: column)
+            }
             return .double(value)
         case boolTag?:
-            guard let value = bool(text) else { throw YAMLError.invalidTaggedScalar(tag: "!!bool", text: text, line: line, column: column) }
+            guard let value = bool(text) else {
+                throw YAMLError.invalidTaggedScalar(tag: "!!bool", text: text, line: line, column: column)
+            }
             return .bool(value)
         case nullTag?:
-            guard isNull(text) else { throw YAMLError.invalidTaggedScalar(tag: "!!null", text: text, line: line, column: column) }
+            guard isNull(text) else {
+                throw YAMLError.invalidTaggedScalar(tag: "!!null", text: text, line: line, column: column)
+            }
             return .null
         default:
             // Quoted and block scalars are strings; so are the scalars of unknown tags.
@@ -71,7 +79,9 @@ enum YAMLCoreSchema {
     }
 
     private static func digits(_ text: Substring, radix: Int) -> Int? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "+") }) else { return nil }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "+") }) else {
+            return nil
+        }
         return Int(text, radix: radix)
     }
 
@@ -90,7 +100,9 @@ enum YAMLCoreSchema {
         }
         let bytes = Array(body.utf8)
         var index = 0
-        func isDigit(_ at: Int) -> Bool { at < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) }
+        func isDigit(_ at: Int) -> Bool {
+            at < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at])
+        }
         var mantissaDigits = 0
         while isDigit(index) { index += 1; mantissaDigits += 1 }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -102,7 +114,9 @@ enum YAMLCoreSchema {
         if bytes.first == UInt8(ascii: "."), !isDigit(1) { return nil }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                index += 1
+            }
             guard isDigit(index) else { return nil }
             while isDigit(index) { index += 1 }
         }

@@ -7,6 +7,7 @@ public struct YAMLError: Error, CustomStringConvertible {
         case duplicateKey(String)
         case complexKey
         case invalidTaggedScalar(tag: String, text: String)
+        case invalidMerge(String)
         case tooDeep(limit: Int)
         case aliasExpansion(limit: Int)
         case documentCount(Int)
@@ -49,6 +50,10 @@ public struct YAMLError: Error, CustomStringConvertible {
         YAMLError(.invalidTaggedScalar(tag: tag, text: text), line: line, column: column)
     }
 
+    static func invalidMerge(_ value: String, line: Int, column: Int) -> YAMLError {
+        YAMLError(.invalidMerge(value), line: line, column: column)
+    }
+
     static func tooDeep(limit: Int, line: Int, column: Int) -> YAMLError {
         YAMLError(.tooDeep(limit: limit), line: line, column: column)
     }
@@ -89,6 +94,7 @@ public struct YAMLError: Error, CustomStringConvertible {
         case .duplicateKey(let key): "duplicate mapping key \"\(key)\""
         case .complexKey: "a mapping key must be a scalar"
         case .invalidTaggedScalar(let tag, let text): "\"\(text)\" is not a valid \(tag)"
+        case .invalidMerge(let value): "a << merge key takes a mapping or a list of mappings, not \(value)"
         case .tooDeep(let limit): "nesting deeper than \(limit) levels"
         case .aliasExpansion(let limit): "aliases expand to more than \(limit) nodes"
         case .documentCount(let count): "expected one document, found \(count)"

@@ -27,15 +27,19 @@ struct YAMLEventParser: ~Copyable {
         input.deallocate()
     }
 
-    private enum Frame {
-        case sequence(OpenCollection, items: [YAMLValue])
-        case mapping(OpenCollection, entries: [(key: String, value: YAMLValue)], pending: PendingKey?, keys: Set<String>, merged: [(key: String, value: YAMLValue)])
-    }
-
-    /// What a sequence or mapping carries until its end event.
-    private struct OpenCollection {
+    /// A sequence or mapping between its start and end events.
+    private struct Frame {
+        var isMapping: Bool
         var anchor: String?
+        /// Nodes in this collection so far, itself included, to bound alias expansion.
         var nodeCount = 1
+        var items: [YAMLValue] = []
+        var entries: [(key: String, value: YAMLValue)] = []
+        /// The key read, waiting for its value.
+        var pending: PendingKey?
+        var keys: Set<String> = []
+        /// Entries from `<<` merge keys, added at the end for keys the mapping does not set.
+        var merged: [(key: String, value: YAMLValue)] = []
     }
 
     private enum PendingKey {
@@ -58,51 +62,48 @@ struct YAMLEventParser: ~Copyable {
 
         // Places a finished node into its parent (or as the document's root).
         func place(
-            _ value: YAMLValue, nodeCount: Int, anchor: String?, line: Int, column: Int, keyText: String?,
+            _ value: YAMLValue,
+            nodeCount: Int,
+            anchor: String?,
+            at position: (line: Int, column: Int),
+            keyText: String?,
             isMergeKey: Bool = false
         ) throws {
             if let anchor { anchors[anchor] = Anchored(value: value, nodeCount: nodeCount) }
-            guard let top = stack.popLast() else {
+            guard !stack.isEmpty else {
                 documentValue = value
                 return
             }
-            switch top {
-            case .sequence(var collection, var items):
-                items.append(value)
-                collection.nodeCount += nodeCount
-                stack.append(.sequence(collection, items: items))
-            case .mapping(var collection, var entries, let pending, var keys, var merged):
-                collection.nodeCount += nodeCount
-                switch pending {
-                case .none:
-                    guard let keyText else { throw YAMLError.complexKey(line: line, column: column) }
-                    if isMergeKey {
-                        stack.append(.mapping(collection, entries: entries, pending: .merge(line: line, column: column), keys: keys, merged: merged))
-                    } else {
-                        stack.append(.mapping(collection, entries: entries, pending: .key(keyText, line: line, column: column), keys: keys, merged: merged))
-                    }
-                case .key(let key, let keyLine, let keyColumn)?:
-                    guard keys.insert(key).inserted else { throw YAMLError.duplicateKey(key, line: keyLine, column: keyColumn) }
-                    entries.append((key, value))
-                    stack.append(.mapping(collection, entries: entries, pending: nil, keys: keys, merged: merged))
-                case .merge(let keyLine, let keyColumn)?:
-                    let sources: [YAMLValue]
-                    switch value {
-                    case .mapping: sources = [value]
-                    case .sequence(let items): sources = items
-                    default: throw YAMLError.invalidTaggedScalar(tag: "merge key value (a mapping or a list of mappings)", text: value.description, line: keyLine, column: keyColumn)
-                    }
-                    for source in sources {
-                        guard case .mapping(let sourceEntries) = source else {
-                            throw YAMLError.invalidTaggedScalar(tag: "merge key value (a mapping or a list of mappings)", text: source.description, line: keyLine, column: keyColumn)
-                        }
-                        // The first source that names a key wins, as in YAML 1.1's merge.
-                        for entry in sourceEntries where !merged.contains(where: { $0.key == entry.key }) {
-                            merged.append(entry)
-                        }
-                    }
-                    stack.append(.mapping(collection, entries: entries, pending: nil, keys: keys, merged: merged))
+            let top = stack.endIndex - 1
+            stack[top].nodeCount += nodeCount
+            guard stack[top].isMapping else {
+                stack[top].items.append(value)
+                return
+            }
+            switch stack[top].pending {
+            case .none:
+                guard let keyText else { throw YAMLError.complexKey(line: position.line, column: position.column) }
+                stack[top].pending = isMergeKey ? .merge(line: position.line, column: position.column)
+                    : .key(keyText, line: position.line, column: position.column)
+            case .key(let key, let line, let column)?:
+                guard stack[top].keys.insert(key).inserted else {
+                    throw YAMLError.duplicateKey(key, line: line, column: column)
                 }
+                stack[top].entries.append((key, value))
+                stack[top].pending = nil
+            case .merge(let line, let column)?:
+                let sources: [YAMLValue]
+                if case .sequence(let items) = value { sources = items } else { sources = [value] }
+                for source in sources {
+                    guard case .mapping(let sourceEntries) = source else {
+                        throw YAMLError.invalidMerge(source.description, line: line, column: column)
+                    }
+                    // The first source that names a key wins, as in YAML 1.1's merge.
+                    for entry in sourceEntries where !stack[top].merged.contains(where: { $0.key == entry.key }) {
+                        stack[top].merged.append(entry)
+                    }
+                }
+                stack[top].pending = nil
             }
         }
 
@@ -110,8 +111,7 @@ struct YAMLEventParser: ~Copyable {
         while true {
             guard yaml_parser_parse(parser, &event) != 0 else { throw syntaxError() }
             defer { yaml_event_delete(&event) }
-            let line = Int(event.start_mark.line) + 1
-            let column = Int(event.start_mark.column) + 1
+            let position = (line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
             switch event.type {
             case YAML_STREAM_END_EVENT:
                 return documents
@@ -120,48 +120,68 @@ struct YAMLEventParser: ~Copyable {
                 documentValue = nil
             case YAML_DOCUMENT_END_EVENT:
                 documents.append(documentValue ?? .null)
-            case YAML_SEQUENCE_START_EVENT:
-                guard stack.count < Self.maximumDepth else { throw YAMLError.tooDeep(limit: Self.maximumDepth, line: line, column: column) }
-                try requireScalarKeyPosition(stack, line: line, column: column)
-                stack.append(.sequence(OpenCollection(anchor: Self.string(event.data.sequence_start.anchor)), items: []))
-            case YAML_SEQUENCE_END_EVENT:
-                guard case .sequence(let collection, let items)? = stack.popLast() else { continue }
-                try place(.sequence(items), nodeCount: collection.nodeCount, anchor: collection.anchor, line: line, column: column, keyText: nil)
-            case YAML_MAPPING_START_EVENT:
-                guard stack.count < Self.maximumDepth else { throw YAMLError.tooDeep(limit: Self.maximumDepth, line: line, column: column) }
-                try requireScalarKeyPosition(stack, line: line, column: column)
-                stack.append(.mapping(OpenCollection(anchor: Self.string(event.data.mapping_start.anchor)), entries: [], pending: nil, keys: [], merged: []))
-            case YAML_MAPPING_END_EVENT:
-                guard case .mapping(let collection, var entries, _, let keys, let merged)? = stack.popLast() else { continue }
-                entries.append(contentsOf: merged.filter { !keys.contains($0.key) })
-                try place(.mapping(entries), nodeCount: collection.nodeCount, anchor: collection.anchor, line: line, column: column, keyText: nil)
+            case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                guard stack.count < Self.maximumDepth else {
+                    throw YAMLError.tooDeep(limit: Self.maximumDepth, line: position.line, column: position.column)
+                }
+                if let top = stack.last, top.isMapping, top.pending == nil {
+                    throw YAMLError.complexKey(line: position.line, column: position.column)
+                }
+                let isMapping = event.type == YAML_MAPPING_START_EVENT
+                let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+                stack.append(Frame(isMapping: isMapping, anchor: Self.string(anchor)))
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                guard let frame = stack.popLast() else { continue }
+                let value: YAMLValue
+                if frame.isMapping {
+                    value = .mapping(frame.entries + frame.merged.filter { !frame.keys.contains($0.key) })
+                } else {
+                    value = .sequence(frame.items)
+                }
+                try place(value, nodeCount: frame.nodeCount, anchor: frame.anchor, at: position, keyText: nil)
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
                 let text = Self.string(scalar.value, length: scalar.length)
-                let value = try YAMLCoreSchema.resolve(
-                    text: text, tag: Self.string(scalar.tag), isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE,
-                    line: line, column: column)
                 let isPlain = scalar.style == YAML_PLAIN_SCALAR_STYLE
+                let value = try YAMLCoreSchema.resolve(
+                    text: text,
+                    tag: Self.string(scalar.tag),
+                    isPlain: isPlain,
+                    line: position.line,
+                    column: position.column
+                )
                 try place(
-                    value, nodeCount: 1, anchor: Self.string(scalar.anchor), line: line, column: column, keyText: text,
-                    isMergeKey: isPlain && scalar.tag == nil && text == "<<")
+                    value,
+                    nodeCount: 1,
+                    anchor: Self.string(scalar.anchor),
+                    at: position,
+                    keyText: text,
+                    isMergeKey: isPlain && scalar.tag == nil && text == "<<"
+                )
             case YAML_ALIAS_EVENT:
                 let name = Self.string(event.data.alias.anchor) ?? ""
-                guard let anchored = anchors[name] else { throw YAMLError.unknownAlias(name, line: line, column: column) }
+                guard let anchored = anchors[name] else {
+                    throw YAMLError.unknownAlias(name, line: position.line, column: position.column)
+                }
                 expanded += anchored.nodeCount
                 guard expanded <= Self.maximumAliasExpansion else {
-                    throw YAMLError.aliasExpansion(limit: Self.maximumAliasExpansion, line: line, column: column)
+                    throw YAMLError.aliasExpansion(
+                        limit: Self.maximumAliasExpansion,
+                        line: position.line,
+                        column: position.column
+                    )
                 }
-                try place(anchored.value, nodeCount: anchored.nodeCount, anchor: nil, line: line, column: column, keyText: Self.keyText(anchored.value))
+                try place(
+                    anchored.value,
+                    nodeCount: anchored.nodeCount,
+                    anchor: nil,
+                    at: position,
+                    keyText: Self.keyText(anchored.value)
+                )
             default:
                 continue
             }
         }
-    }
-
-    /// A collection where a mapping key is expected is a complex key, which JSON cannot hold.
-    private func requireScalarKeyPosition(_ stack: [Frame], line: Int, column: Int) throws {
-        if case .mapping(_, _, .none, _, _)? = stack.last { throw YAMLError.complexKey(line: line, column: column) }
     }
 
     /// The text an aliased scalar contributes as a mapping key.
@@ -181,8 +201,11 @@ struct YAMLEventParser: ~Copyable {
         let problem = state.problem.map { String(cString: $0) } ?? "malformed YAML"
         let context = state.context.map { String(cString: $0) }
         return YAMLError.syntax(
-            problem: problem, context: context,
-            line: Int(state.problem_mark.line) + 1, column: Int(state.problem_mark.column) + 1)
+            problem: problem,
+            context: context,
+            line: Int(state.problem_mark.line) + 1,
+            column: Int(state.problem_mark.column) + 1
+        )
     }
 
     private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {

@@ -11,7 +11,8 @@ let flagSet = FlagSet(
     program: "karbonetes-test",
     version: "1.2.3",
     summary: "A program for the tests.",
-    flags: [.logLevel, .listen(default: ":8443"), .kubeconfig, verbose, interval, zone])
+    flags: [.logLevel, .listen(default: ":8443"), .kubeconfig, verbose, interval, zone]
+)
 
 extension FlagParseOutcome {
     var parsed: ParsedFlags? {
@@ -36,25 +37,50 @@ struct FlagSetTests {
     @Test(
         "values come from arguments, then KARBONETES_ variables, then defaults",
         arguments: [
-            ValueCase(arguments: [], wantListen: "0.0.0.0:8443", wantLevel: .info, wantVerbose: false, wantInterval: 30),
+            ValueCase(
+                arguments: [],
+                wantListen: "0.0.0.0:8443",
+                wantLevel: .info,
+                wantVerbose: false,
+                wantInterval: 30
+            ),
             ValueCase(
                 arguments: ["--listen", "127.0.0.1:9000", "--log-level=debug", "--verbose"],
-                wantListen: "127.0.0.1:9000", wantLevel: .debug, wantVerbose: true, wantInterval: 30),
+                wantListen: "127.0.0.1:9000",
+                wantLevel: .debug,
+                wantVerbose: true,
+                wantInterval: 30
+            ),
             ValueCase(
                 arguments: ["--verbose=false", "--resync-interval", "5", "--kubeconfig=/tmp/kc"],
-                wantListen: "0.0.0.0:8443", wantLevel: .info, wantVerbose: false, wantInterval: 5, wantKubeconfig: "/tmp/kc"),
+                wantListen: "0.0.0.0:8443",
+                wantLevel: .info,
+                wantVerbose: false,
+                wantInterval: 5,
+                wantKubeconfig: "/tmp/kc"
+            ),
             ValueCase(
                 arguments: [],
                 environment: [
                     "KARBONETES_LOG_LEVEL": "warning", "KARBONETES_LISTEN": "[::1]:7000", "KARBONETES_VERBOSE": "true",
                     "KARBONETES_RESYNC_INTERVAL": "60", "KARBONETES_KUBECONFIG": "/etc/kc",
                 ],
-                wantListen: "[::1]:7000", wantLevel: .warning, wantVerbose: true, wantInterval: 60, wantKubeconfig: "/etc/kc"),
+                wantListen: "[::1]:7000",
+                wantLevel: .warning,
+                wantVerbose: true,
+                wantInterval: 60,
+                wantKubeconfig: "/etc/kc"
+            ),
             ValueCase(
                 arguments: ["--log-level", "ERROR", "--resync-interval=1", "--resync-interval=2"],
                 environment: ["KARBONETES_LOG_LEVEL": "trace"],
-                wantListen: "0.0.0.0:8443", wantLevel: .error, wantVerbose: false, wantInterval: 2),
-        ])
+                wantListen: "0.0.0.0:8443",
+                wantLevel: .error,
+                wantVerbose: false,
+                wantInterval: 2
+            ),
+        ]
+    )
     func values(_ testCase: ValueCase) throws {
         let flags = try #require(try flagSet.parse(testCase.arguments, environment: testCase.environment).parsed)
         #expect(try flags.hostPort(.listen(default: ":8443")).description == testCase.wantListen)
@@ -86,17 +112,25 @@ struct FlagSetTests {
             ErrorCase(arguments: ["--colour=red"], wantFlag: "--colour", wantDescription: "unknown flag --colour"),
             ErrorCase(arguments: ["--listen"], wantFlag: "--listen", wantDescription: "flag --listen needs a value"),
             ErrorCase(
-                arguments: ["serve"], wantFlag: "serve",
-                wantDescription: "unexpected argument \"serve\": every option is a --flag"),
+                arguments: ["serve"],
+                wantFlag: "serve",
+                wantDescription: "unexpected argument \"serve\": every option is a --flag"
+            ),
             ErrorCase(
-                arguments: ["--verbose=maybe"], wantFlag: "--verbose",
-                wantDescription: "invalid value \"maybe\" for flag --verbose (from the command line): not a boolean (true or false)"),
+                arguments: ["--verbose=maybe"],
+                wantFlag: "--verbose",
+                wantDescription:
+                    "invalid value \"maybe\" for flag --verbose (from the command line): not a boolean (true or false)"
+            ),
             ErrorCase(
-                arguments: [], environment: ["KARBONETES_VERBOSE": "sometimes"], wantFlag: "--verbose",
+                arguments: [],
+                environment: ["KARBONETES_VERBOSE": "sometimes"],
+                wantFlag: "--verbose",
                 wantDescription:
                     "invalid value \"sometimes\" for flag --verbose (from environment variable KARBONETES_VERBOSE): not a boolean (true or false)"
             ),
-        ])
+        ]
+    )
     func parseErrors(_ testCase: ErrorCase) {
         let error = #expect(throws: FlagError.self) {
             try flagSet.parse(testCase.arguments, environment: testCase.environment)
@@ -121,14 +155,18 @@ struct FlagSetTests {
                     "invalid value \"loud\" for flag --log-level (from the command line): not one of trace, debug, info, notice, warning, error, critical"
             ),
             AccessorCase(
-                arguments: [], environment: ["KARBONETES_LISTEN": "localhost"],
+                arguments: [],
+                environment: ["KARBONETES_LISTEN": "localhost"],
                 wantDescription:
                     "invalid value \"localhost\" for flag --listen (from environment variable KARBONETES_LISTEN): address \"localhost\" has no :PORT"
             ),
             AccessorCase(
                 arguments: ["--resync-interval=soon"],
-                wantDescription: "invalid value \"soon\" for flag --resync-interval (from the command line): not an integer"),
-        ])
+                wantDescription:
+                    "invalid value \"soon\" for flag --resync-interval (from the command line): not an integer"
+            ),
+        ]
+    )
     func accessorErrors(_ testCase: AccessorCase) throws {
         let flags = try #require(try flagSet.parse(testCase.arguments, environment: testCase.environment).parsed)
         let error = #expect(throws: FlagError.self) {
@@ -173,10 +211,16 @@ struct FlagSetTests {
     func parseOrExitUsageError() async throws {
         let result = try await #require(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
             let set = FlagSet(program: "probe", version: "0", summary: "s", flags: [.listen(default: ":1")])
-            _ = set.parseOrExit([], environment: ["KARBONETES_LISTEN": "nowhere"]) { try $0.hostPort(.listen(default: ":1")) }
+            _ = set.parseOrExit([], environment: ["KARBONETES_LISTEN": "nowhere"]) {
+                try $0.hostPort(.listen(default: ":1"))
+            }
         }
         let stderr = String(decoding: result.standardErrorContent, as: UTF8.self)
-        #expect(stderr.contains("probe: invalid value \"nowhere\" for flag --listen (from environment variable KARBONETES_LISTEN)"))
+        #expect(
+            stderr.contains(
+                "probe: invalid value \"nowhere\" for flag --listen (from environment variable KARBONETES_LISTEN)"
+            )
+        )
     }
 
     @Test("parseOrExit prints the version to standard output and exits 0")
@@ -214,7 +258,8 @@ struct HostPortTests {
             Case(text: "[::1:80", want: nil),
             Case(text: "[]:80", want: nil),
             Case(text: "host:８０", want: nil),
-        ])
+        ]
+    )
     func parsing(_ testCase: Case) throws {
         if let want = testCase.want {
             let parsed = try HostPort(parsing: testCase.text)

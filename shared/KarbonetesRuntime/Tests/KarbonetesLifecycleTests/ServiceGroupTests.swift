@@ -53,9 +53,12 @@ struct ServiceGroupTests {
         let (signals, trigger) = AsyncStream.makeStream(of: UnixSignal.self)
         let sink = InMemoryLogSink()
         let group = ServiceGroup(
-            services: [DrainingService(name: "webhook", drained: drained), DrainingService(name: "metrics", drained: drained)],
+            services: [
+                DrainingService(name: "webhook", drained: drained), DrainingService(name: "metrics", drained: drained),
+            ],
             shutdownSignals: signals,
-            logger: Logger(label: "test", sink: sink))
+            logger: Logger(label: "test", sink: sink)
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try await Task.sleep(for: .milliseconds(50))
@@ -77,8 +80,12 @@ struct ServiceGroupTests {
         "a failing service cancels the others and run throws an error naming it",
         arguments: [
             FailureCase(throwsError: true, wantDescription: "service signal-poller failed: boom"),
-            FailureCase(throwsError: false, wantDescription: "service signal-poller returned before shutdown was requested"),
-        ])
+            FailureCase(
+                throwsError: false,
+                wantDescription: "service signal-poller returned before shutdown was requested"
+            ),
+        ]
+    )
     func failureStopsTheRest(_ testCase: FailureCase) async throws {
         let drained = Mutex<[String]>.Shared()
         let (signals, _) = AsyncStream.makeStream(of: UnixSignal.self)
@@ -88,7 +95,8 @@ struct ServiceGroupTests {
                 FailingService(name: "signal-poller", throwsError: testCase.throwsError),
             ],
             shutdownSignals: signals,
-            logger: .disabled)
+            logger: .disabled
+        )
         let error = await #expect(throws: ServiceGroupError.self) { try await group.run() }
         #expect(error?.service == "signal-poller")
         #expect(error?.description == testCase.wantDescription)
@@ -100,7 +108,11 @@ struct ServiceGroupTests {
     func parentCancellation() async throws {
         let drained = Mutex<[String]>.Shared()
         let (signals, _) = AsyncStream.makeStream(of: UnixSignal.self)
-        let group = ServiceGroup(services: [DrainingService(name: "a", drained: drained)], shutdownSignals: signals, logger: .disabled)
+        let group = ServiceGroup(
+            services: [DrainingService(name: "a", drained: drained)],
+            shutdownSignals: signals,
+            logger: .disabled
+        )
         let running = Task { try await group.run() }
         try await Task.sleep(for: .milliseconds(30))
         running.cancel()
@@ -175,9 +187,15 @@ struct UnixSignalTests {
                 }
             }
             let group = ServiceGroup(services: [WaitsForCancellation()], logger: .disabled)
+            // Sends SIGTERM only once the group has taken it over (its disposition is no longer
+            // the default, which would kill the process), then again until the process exits,
+            // in case the first one came before the dispatch source was armed.
             let killer = Thread {
-                Thread.sleep(forTimeInterval: 0.3)
-                kill(getpid(), SIGTERM)
+                while SignalDisposition.isDefault(SIGTERM) { Thread.sleep(forTimeInterval: 0.01) }
+                while true {
+                    kill(getpid(), SIGTERM)
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
             }
             killer.start()
             await ServiceMain.run(group, logger: .disabled)
@@ -187,7 +205,8 @@ struct UnixSignalTests {
     @Test("ServiceMain exits 1 and logs the failing service when one fails")
     func mainExitsOneOnFailure() async throws {
         let result = try await #require(
-            processExitsWith: .exitCode(1), observing: [\.standardErrorContent]
+            processExitsWith: .exitCode(1),
+            observing: [\.standardErrorContent]
         ) {
             struct Broken: Service, CustomStringConvertible {
                 struct Failure: Error, CustomStringConvertible { var description: String { "port in use" } }
@@ -200,5 +219,14 @@ struct UnixSignalTests {
         let stderr = String(decoding: result.standardErrorContent, as: UTF8.self)
         #expect(stderr.contains("service metrics-server failed: port in use"))
         #expect(stderr.contains("\"level\":\"critical\""))
+    }
+}
+
+enum SignalDisposition {
+    /// Whether `signal` still has its default action.
+    static func isDefault(_ signal: Int32) -> Bool {
+        var current = sigaction()
+        sigaction(signal, nil, &current)
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_DFL, to: Int.self)
     }
 }

@@ -7,7 +7,8 @@ import Testing
 struct LoggerTests {
     @Test(
         "a logger drops lines below its level and keeps the rest",
-        arguments: LogLevel.allCases)
+        arguments: LogLevel.allCases
+    )
     func levelFiltering(_ threshold: LogLevel) {
         let sink = InMemoryLogSink()
         let logger = Logger(label: "test", level: threshold, sink: sink)
@@ -48,10 +49,21 @@ struct LoggerTests {
     @Test(
         "metadata merges from the logger, its child and the line, later keys winning",
         arguments: [
-            MergeCase(base: ["service": "webhook"], child: ["job.name": "a"], line: [:], want: ["service": "webhook", "job.name": "a"]),
+            MergeCase(
+                base: ["service": "webhook"],
+                child: ["job.name": "a"],
+                line: [:],
+                want: ["service": "webhook", "job.name": "a"]
+            ),
             MergeCase(base: ["job.name": "a"], child: ["job.name": "b"], line: [:], want: ["job.name": "b"]),
-            MergeCase(base: [:], child: ["job.name": "b"], line: ["job.name": "c", "request.uid": "u"], want: ["job.name": "c", "request.uid": "u"]),
-        ])
+            MergeCase(
+                base: [:],
+                child: ["job.name": "b"],
+                line: ["job.name": "c", "request.uid": "u"],
+                want: ["job.name": "c", "request.uid": "u"]
+            ),
+        ]
+    )
     func metadataMerge(_ testCase: MergeCase) {
         let sink = InMemoryLogSink()
         let logger = Logger(label: "test", metadata: testCase.base, sink: sink).with(testCase.child)
@@ -73,8 +85,12 @@ struct JSONLineRendererTests {
     @Test("a line is one JSON object: time, level, logger, message, then metadata keys sorted")
     func lineShape() throws {
         let record = LogRecord(
-            time: Self.fixedTime, level: .warning, label: "karbonetes.controller", message: "holding job",
-            metadata: ["job.namespace": "batch", "job.name": "nightly", "delay": "2h"])
+            time: Self.fixedTime,
+            level: .warning,
+            label: "karbonetes.controller",
+            message: "holding job",
+            metadata: ["job.namespace": "batch", "job.name": "nightly", "delay": "2h"]
+        )
         let line = JSONLineRenderer.render(record)
         #expect(
             line
@@ -100,9 +116,16 @@ struct JSONLineRendererTests {
             EscapeCase(message: "tab\there", wantJSON: #""tab\there""#),
             EscapeCase(message: "bell\u{07}nul\u{00}", wantJSON: #""bell\u0007nul\u0000""#),
             EscapeCase(message: "grüße ✓ 🌱", wantJSON: #""grüße ✓ 🌱""#),
-        ])
+        ]
+    )
     func escaping(_ testCase: EscapeCase) throws {
-        let record = LogRecord(time: Self.fixedTime, level: .info, label: "l", message: testCase.message, metadata: ["k": testCase.message])
+        let record = LogRecord(
+            time: Self.fixedTime,
+            level: .info,
+            label: "l",
+            message: testCase.message,
+            metadata: ["k": testCase.message]
+        )
         let line = JSONLineRenderer.render(record)
         #expect(line.contains(#""message":"# + testCase.wantJSON))
         #expect(line.hasSuffix(#""k":"# + testCase.wantJSON + "}"))
@@ -123,7 +146,9 @@ struct JSONLineRendererTests {
         }
         let lines = String(decoding: result.standardErrorContent, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2)
-        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }
+        let objects = try lines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])
+        }
         #expect(objects.map { $0["message"] } == ["first", "second"])
         #expect(objects.map { $0["level"] } == ["info", "error"])
         #expect(objects[0]["zone"] == "DE")

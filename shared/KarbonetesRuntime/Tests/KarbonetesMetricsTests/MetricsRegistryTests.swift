@@ -22,10 +22,15 @@ struct MetricsRegistryTests {
     @Test(
         "a counter adds up increments per label set",
         arguments: [
-            CounterCase(increments: [(1, ["code": "200"]), (1, ["code": "200"]), (1, ["code": "500"])], query: ["code": "200"], want: 2),
+            CounterCase(
+                increments: [(1, ["code": "200"]), (1, ["code": "200"]), (1, ["code": "500"])],
+                query: ["code": "200"],
+                want: 2
+            ),
             CounterCase(increments: [(1, ["code": "200"]), (2.5, ["code": "500"])], query: ["code": "500"], want: 2.5),
             CounterCase(increments: [(1, ["code": "200"])], query: ["code": "404"], want: 0),
-        ])
+        ]
+    )
     func counterPerLabelSet(_ testCase: CounterCase) {
         let counter = MetricsRegistry().counter("requests_total", help: "h", labelNames: ["code"])
         for increment in testCase.increments { counter.increment(by: increment.amount, labels: increment.labels) }
@@ -62,35 +67,45 @@ struct MetricsRegistryTests {
                     "latency_seconds_bucket{le=\"0.1\"} 1", "latency_seconds_bucket{le=\"0.5\"} 3",
                     "latency_seconds_bucket{le=\"1\"} 3", "latency_seconds_bucket{le=\"+Inf\"} 4",
                     "latency_seconds_sum 3.45", "latency_seconds_count 4",
-                ]),
+                ]
+            ),
             HistogramCase(
                 observations: [0.1, 1],
                 wantBuckets: [
                     "latency_seconds_bucket{le=\"0.1\"} 1", "latency_seconds_bucket{le=\"0.5\"} 1",
                     "latency_seconds_bucket{le=\"1\"} 2", "latency_seconds_bucket{le=\"+Inf\"} 2",
                     "latency_seconds_sum 1.1", "latency_seconds_count 2",
-                ]),
+                ]
+            ),
             HistogramCase(
                 observations: [],
                 wantBuckets: [
                     "latency_seconds_bucket{le=\"0.1\"} 0", "latency_seconds_bucket{le=\"0.5\"} 0",
                     "latency_seconds_bucket{le=\"1\"} 0", "latency_seconds_bucket{le=\"+Inf\"} 0",
                     "latency_seconds_sum 0", "latency_seconds_count 0",
-                ]),
-        ])
+                ]
+            ),
+        ]
+    )
     func histogramBuckets(_ testCase: HistogramCase) {
         let registry = MetricsRegistry()
         let histogram = registry.histogram("latency_seconds", help: "Latency.", buckets: [0.1, 0.5, 1])
         for value in testCase.observations { histogram.observe(value) }
         let lines = registry.render().split(separator: "\n").map(String.init)
-        #expect(lines == ["# HELP latency_seconds Latency.", "# TYPE latency_seconds histogram"] + testCase.wantBuckets)
+        #expect(
+            lines == ["# HELP latency_seconds Latency.", "# TYPE latency_seconds histogram"] + testCase.wantBuckets
+        )
         #expect(histogram.count() == UInt64(testCase.observations.count))
     }
 
     @Test("the exposition text is exact: sorted metrics and series, escaped label values and help")
     func exactRendering() {
         let registry = MetricsRegistry()
-        let requests = registry.counter("b_requests_total", help: "Requests by\npath \\ code.", labelNames: ["path", "code"])
+        let requests = registry.counter(
+            "b_requests_total",
+            help: "Requests by\npath \\ code.",
+            labelNames: ["path", "code"]
+        )
         requests.increment(labels: ["path": "/z", "code": "200"])
         requests.increment(by: 2, labels: ["path": "/a\"quoted\"\nnew\\line", "code": "500"])
         registry.gauge("a_temperature", help: "Gauge.").set(-1.5)
@@ -142,11 +157,19 @@ struct MetricsRegistryTests {
             return
         }
         let registry = MetricsRegistry()
-        registry.counter("karbonetes_admission_requests_total", help: "Admission requests by outcome.", labelNames: ["outcome"])
-            .increment(labels: ["outcome": "held \"later\"\nnext"])
+        registry.counter(
+            "karbonetes_admission_requests_total",
+            help: "Admission requests by outcome.",
+            labelNames: ["outcome"]
+        )
+        .increment(labels: ["outcome": "held \"later\"\nnext"])
         registry.gauge("karbonetes_grid_intensity_grams", help: "Carbon intensity \\ gCO2/kWh.", labelNames: ["zone"])
             .set(123.25, labels: ["zone": "DE"])
-        let histogram = registry.histogram("karbonetes_request_duration_seconds", help: "Request latency.", labelNames: ["path"])
+        let histogram = registry.histogram(
+            "karbonetes_request_duration_seconds",
+            help: "Request latency.",
+            labelNames: ["path"]
+        )
         for value in [0.001, 0.02, 0.3, 4, 50] { histogram.observe(value, labels: ["path": "/mutate"]) }
         _ = registry.gauge("karbonetes_untouched", help: "Never set.")
         let result = try PromtoolLocator.check(registry.render(), promtool: promtool)

@@ -11,7 +11,10 @@ struct YAMLDocumentTests {
         #expect(documents[0]["kind"] == .string("Namespace"))
         #expect(documents[1]["kind"] == .string("Job"))
         #expect(documents[1]["metadata"]?["annotations"]?["carbon-aware.io/max-delay"] == .string("6h"))
-        #expect(documents[1]["spec"]?["template"]?["spec"]?["containers"]?[0]?["args"] == .sequence([.string("--rows"), .string("1000")]))
+        #expect(
+            documents[1]["spec"]?["template"]?["spec"]?["containers"]?[0]?["args"]
+                == .sequence([.string("--rows"), .string("1000")])
+        )
         #expect(documents[1]["spec"]?["backoffLimit"] == .int(3))
         #expect(documents[2] == .null)
         guard case .mapping(let entries) = documents[1] else {
@@ -19,6 +22,12 @@ struct YAMLDocumentTests {
             return
         }
         #expect(entries.map(\.key) == ["apiVersion", "kind", "metadata", "spec"])
+    }
+
+    @Test("a file with CRLF line ends reads like one with LF")
+    func crlf() throws {
+        let lf = "a: 1\nb:\n  - x\n  - \"y\"\n"
+        #expect(try YAML.parse(lf.replacingOccurrences(of: "\n", with: "\r\n")) == YAML.parse(lf))
     }
 
     @Test("parse refuses a text with several documents, naming the count")
@@ -46,8 +55,12 @@ struct YAMLDocumentTests {
               &k name: value
             copied:
               *k : again
-            """)
-        #expect(value["jobs"]?[0] == .mapping([("name", .string("first")), ("maxDelay", .string("2h")), ("region", .string("eu"))]))
+            """
+        )
+        #expect(
+            value["jobs"]?[0]
+                == .mapping([("name", .string("first")), ("maxDelay", .string("2h")), ("region", .string("eu"))])
+        )
         #expect(value["jobs"]?[1]?["labels"] == .sequence([.string("a"), .string("b")]))
         #expect(value["jobs"]?[1]?["maxDelay"] == .string("6h"))
         #expect(value["copied"] == .mapping([("name", .string("again"))]))
@@ -66,7 +79,9 @@ struct YAMLDocumentTests {
 
     @Test("a kubeconfig read from a file decodes, and a type mismatch names the file and the path")
     func decodingErrorNamesPath() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("karbonetes-yaml-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "karbonetes-yaml-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let good = directory.appendingPathComponent("config")
@@ -80,7 +95,9 @@ struct YAMLDocumentTests {
         #expect(error?.file == bad.path)
         #expect(error?.description.hasPrefix("\(bad.path): at clusters[0].cluster.server: expected String") == true)
 
-        let missing = #expect(throws: YAMLError.self) { try YAML.decode(Kubeconfig.self, contentsOfFile: directory.path + "/absent") }
+        let missing = #expect(throws: YAMLError.self) {
+            try YAML.decode(Kubeconfig.self, contentsOfFile: directory.path + "/absent")
+        }
         #expect(missing?.description.hasPrefix(directory.path + "/absent: cannot read the file") == true)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import KarbonetesYAML
 import Testing
 
@@ -15,20 +16,62 @@ struct YAMLErrorTests {
         "malformed input fails with the problem, the line and the column",
         arguments: [
             Case(yaml: "a: 1\nb: [1, 2\n", wantLine: 3, wantColumn: 1, wantProblem: "did not find expected ',' or ']'"),
-            Case(yaml: "a: 1\n  b: 2\n", wantLine: 2, wantColumn: 4, wantProblem: "mapping values are not allowed in this context"),
-            Case(yaml: "key: \"unterminated\n", wantLine: 2, wantColumn: 1, wantProblem: "found unexpected end of stream"),
-            Case(yaml: "a: *nowhere\n", wantLine: 1, wantColumn: 4, wantProblem: "alias *nowhere refers to no anchor defined before it"),
+            Case(
+                yaml: "a: 1\n  b: 2\n",
+                wantLine: 2,
+                wantColumn: 4,
+                wantProblem: "mapping values are not allowed in this context"
+            ),
+            Case(
+                yaml: "key: \"unterminated\n",
+                wantLine: 2,
+                wantColumn: 1,
+                wantProblem: "found unexpected end of stream"
+            ),
+            Case(
+                yaml: "a: *nowhere\n",
+                wantLine: 1,
+                wantColumn: 4,
+                wantProblem: "alias *nowhere refers to no anchor defined before it"
+            ),
             Case(yaml: "a: 1\nb: 2\na: 3\n", wantLine: 3, wantColumn: 1, wantProblem: "duplicate mapping key \"a\""),
             Case(yaml: "? [x, y]\n: v\n", wantLine: 1, wantColumn: 3, wantProblem: "a mapping key must be a scalar"),
-            Case(yaml: "port: !!int eighty\n", wantLine: 1, wantColumn: 7, wantProblem: "\"eighty\" is not a valid !!int"),
-            Case(yaml: "\tkey: value\n", wantLine: 1, wantColumn: 1, wantProblem: "found character that cannot start any token"),
-        ])
+            Case(
+                yaml: "port: !!int eighty\n",
+                wantLine: 1,
+                wantColumn: 7,
+                wantProblem: "\"eighty\" is not a valid !!int"
+            ),
+            Case(
+                yaml: "\tkey: value\n",
+                wantLine: 1,
+                wantColumn: 1,
+                wantProblem: "found character that cannot start any token"
+            ),
+        ]
+    )
     func malformed(_ testCase: Case) {
         let error = #expect(throws: YAMLError.self) { try YAML.parseDocuments(testCase.yaml, file: "input.yaml") }
         #expect(error?.line == testCase.wantLine)
         #expect(error?.column == testCase.wantColumn)
         #expect(error?.problem.hasPrefix(testCase.wantProblem) == true, "problem was: \(error?.problem ?? "none")")
         #expect(error?.description.hasPrefix("input.yaml:\(testCase.wantLine):\(testCase.wantColumn): ") == true)
+    }
+
+    @Test("a merge key whose value is not a mapping is an error at the key")
+    func invalidMerge() {
+        let error = #expect(throws: YAMLError.self) { try YAML.parse("base: &b [1, 2]\njob:\n  <<: *b\n") }
+        #expect(error?.problem == "a << merge key takes a mapping or a list of mappings, not 1")
+        #expect(error?.line == 3)
+    }
+
+    @Test("bytes that are not UTF-8 fail with a positioned error")
+    func invalidUTF8() {
+        let data = Data("name: caf".utf8) + Data([0xC3, 0x28]) + Data("\n".utf8)
+        let error = #expect(throws: YAMLError.self) { try YAML.parseDocuments(data, file: "bad.yaml") }
+        #expect(error?.problem.contains("UTF-8") == true, "problem was: \(error?.problem ?? "none")")
+        #expect(error?.line == 1)
+        #expect(error?.file == "bad.yaml")
     }
 
     @Test("an alias bomb stops at the expansion limit instead of exhausting memory")

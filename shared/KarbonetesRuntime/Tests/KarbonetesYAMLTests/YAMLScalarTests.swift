@@ -57,7 +57,8 @@ struct YAMLScalarTests {
             Case(yaml: "|\n  line one\n  line two\n", want: .string("line one\nline two\n")),
             Case(yaml: ">-\n  folded\n  text\n", want: .string("folded text")),
             Case(yaml: "", want: .null),
-        ])
+        ]
+    )
     func scalars(_ testCase: Case) throws {
         #expect(try YAML.parse(testCase.yaml) == testCase.want)
     }
