@@ -66,6 +66,7 @@ public final class StandardErrorLogSink: LogSink {
                 var offset = 0
                 while offset < buffer.count {
                     let written = Foundation.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0, errno == EINTR { continue }
                     if written <= 0 { break }
                     offset += written
                 }

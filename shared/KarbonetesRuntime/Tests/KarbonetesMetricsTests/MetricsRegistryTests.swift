@@ -188,6 +188,31 @@ struct MetricsRegistryTests {
     }
 }
 
+@Suite("Metrics registry misuse")
+struct MetricsMisuseTests {
+    enum Misuse: String, Sendable, Codable, CaseIterable, CustomTestStringConvertible {
+        case invalidMetricName, invalidLabelName, reservedLabelName, leOnHistogram, otherKind, unsortedBuckets
+        var testDescription: String { rawValue }
+    }
+
+    @Test("a misused registry stops the program instead of exposing a broken /metrics", arguments: Misuse.allCases)
+    func misuseTraps(_ misuse: Misuse) async {
+        await #expect(processExitsWith: .failure) { [misuse] in
+            let registry = MetricsRegistry()
+            switch misuse {
+            case .invalidMetricName: _ = registry.counter("requests-total", help: "h")
+            case .invalidLabelName: _ = registry.counter("requests_total", help: "h", labelNames: ["status code"])
+            case .reservedLabelName: _ = registry.gauge("queue", help: "h", labelNames: ["__name"])
+            case .leOnHistogram: _ = registry.histogram("latency", help: "h", labelNames: ["le"])
+            case .otherKind:
+                _ = registry.counter("held_total", help: "h")
+                _ = registry.gauge("held_total", help: "h")
+            case .unsortedBuckets: _ = registry.histogram("latency", help: "h", buckets: [1, 0.5])
+            }
+        }
+    }
+}
+
 /// Runs `promtool check metrics` on a text, reading it from standard input.
 enum PromtoolLocator {
     static func find() -> String? {
