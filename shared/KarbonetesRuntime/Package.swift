@@ -49,6 +49,10 @@ let package = Package(
             name: "KarbonetesRuntimeTestKit",
             dependencies: ["KarbonetesTLS", "KarbonetesHTTP", "KarbonetesLogging"]
         ),
+        .executableTarget(
+            name: "karbonetes-bench-http",
+            dependencies: ["KarbonetesHTTPServer", "KarbonetesHTTP", "KarbonetesLifecycle", "KarbonetesLogging", "KarbonetesCommandLine"]
+        ),
         .testTarget(name: "KarbonetesLoggingTests", dependencies: ["KarbonetesLogging"]),
         .testTarget(name: "KarbonetesMetricsTests", dependencies: ["KarbonetesMetrics"]),
         .testTarget(name: "KarbonetesLifecycleTests", dependencies: ["KarbonetesLifecycle"]),
