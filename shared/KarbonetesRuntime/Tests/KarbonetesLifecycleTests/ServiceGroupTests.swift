@@ -227,6 +227,7 @@ enum SignalDisposition {
     static func isDefault(_ signal: Int32) -> Bool {
         var current = sigaction()
         sigaction(signal, nil, &current)
-        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_DFL, to: Int.self)
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+            == unsafeBitCast(SIG_DFL, to: Int.self)
     }
 }

@@ -92,6 +92,34 @@ struct YAMLErrorTests {
         #expect(error?.problem == "nesting deeper than 512 levels")
     }
 
+    @Test("randomly corrupted manifests never crash: each parses or fails with a positioned YAMLError")
+    func corruptedInput() {
+        var random = SplitMix64(seed: 0x6B61_7262_6F6E)
+        let original = Array(Fixtures.manifest.utf8) + Array(Fixtures.kubeconfig.utf8)
+        let alphabet = Array(":-[]{}&*!|>'\"#%@`,? \t\n".utf8) + [0x00, 0xFF, 0xC3]
+        var failures = 0
+        for _ in 0..<2_000 {
+            var bytes = original
+            for _ in 0..<(1 + Int(random.next() % 4)) {
+                let position = Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 3 {
+                case 0: bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                case 1: bytes.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: position)
+                default: bytes.remove(at: position)
+                }
+            }
+            do {
+                _ = try YAML.parseDocuments(Data(bytes))
+            } catch let error as YAMLError {
+                failures += 1
+                if error.line == nil { Issue.record("no position in \(error)") }
+            } catch {
+                Issue.record("unexpected error type \(error)")
+            }
+        }
+        #expect(failures > 100)
+    }
+
     @Test("truncated prefixes of a valid manifest either parse or fail with a positioned error")
     func truncatedInput() {
         let text = Fixtures.manifest
@@ -108,5 +136,20 @@ struct YAMLErrorTests {
             }
         }
         #expect(failures > 0)
+    }
+}
+
+/// A small deterministic generator, so that a failing corruption can be replayed.
+struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
