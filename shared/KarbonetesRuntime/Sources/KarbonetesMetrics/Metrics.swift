@@ -87,7 +87,7 @@ struct MetricDescriptor: Sendable {
 }
 
 /// A count that only goes up: requests served, Jobs held, Jobs released.
-public final class Counter: RegisteredMetric {
+public final class Counter: Sendable, RegisteredMetric {
     static let kindName = "counter"
     let descriptor: MetricDescriptor
     private let series: Mutex<[SeriesKey: Double]>
@@ -127,7 +127,7 @@ public final class Counter: RegisteredMetric {
 }
 
 /// A value that goes up and down.
-public final class Gauge: RegisteredMetric {
+public final class Gauge: Sendable, RegisteredMetric {
     static let kindName = "gauge"
     let descriptor: MetricDescriptor
     private let series: Mutex<[SeriesKey: Double]>
@@ -180,7 +180,7 @@ public final class Gauge: RegisteredMetric {
 ///
 /// Observing is one dictionary lookup and one linear scan of the bounds under the metric's
 /// lock: the webhook observes one per request.
-public final class Histogram: RegisteredMetric {
+public final class Histogram: Sendable, RegisteredMetric {
     /// Prometheus' default buckets, in seconds: from 5 ms to 10 s.
     public static let defaultBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
