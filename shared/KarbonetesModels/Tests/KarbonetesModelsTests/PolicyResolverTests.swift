@@ -61,3 +61,20 @@ struct PolicyResolverTests {
         #expect(resolved.fallbackPool == PoolDirective(name: "spot", taint: Taint(key: "spot", effect: "NoSchedule")))
     }
 }
+
+@Suite("Policy lookup")
+struct PolicyLookupTests {
+    @Test("a Job naming a policy gets it; the namespace's default is the fallback; other namespaces do not leak")
+    func lookup() {
+        let nightly = PolicyFixture.policy(name: "nightly", CarbonAwarePolicySpec(maxDelay: "12h"))
+        let fallback = PolicyFixture.policy(CarbonAwarePolicySpec(maxDelay: "2h"))
+        let elsewhere = PolicyFixture.policy(name: "default", namespace: "other", CarbonAwarePolicySpec(maxDelay: "1m"))
+        let policies = StaticPolicies([nightly, fallback, elsewhere])
+        let named = JobFixture.carbonAware().annotated(CarbonAnnotations.policy, "nightly").job
+        #expect(PolicyResolver.resolve(job: named, policies: policies).policy.maxDelay == .hours(12))
+        #expect(PolicyResolver.resolve(job: JobFixture.carbonAware().job, policies: policies).policy.maxDelay == .hours(2))
+        let missing = JobFixture.carbonAware().annotated(CarbonAnnotations.policy, "gone").job
+        #expect(PolicyResolver.resolve(job: missing, policies: policies).policy.maxDelay == .hours(2))
+        #expect(PolicyResolver.resolve(job: JobFixture.carbonAware(namespace: "third").job, policies: policies).policy.maxDelay == BuiltInDefaults.maxDelay)
+    }
+}
