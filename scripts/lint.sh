@@ -44,12 +44,14 @@ trap 'rm -rf "$work"' EXIT
 failed=()
 
 # Runs one named check, keeps its output, and shows that output only when it fails.
+passed=0
 check() {
   local name=$1
   shift
   local started=$SECONDS
   if "$@" >"$work/log" 2>&1; then
     printf '  ok    %-28s %3ss\n' "$name" "$((SECONDS - started))"
+    passed=$((passed + 1))
   else
     printf '  FAIL  %-28s %3ss\n' "$name" "$((SECONDS - started))"
     sed 's/^/        /' "$work/log" | tail -n 60
@@ -175,6 +177,7 @@ check "yamllint" yamllint --strict -c .yamllint .yamllint deploy samples monitor
 check "shellcheck" shell_scripts
 check "actionlint" actionlint -no-color
 
+echo "lint-manifests: $passed passed, ${#failed[@]} failed"
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "lint.sh: FAILED: ${failed[*]}"
   exit 1
