@@ -150,12 +150,9 @@ struct MetricsRegistryTests {
         #expect(histogram.count(labels: ["worker": "0"]) + histogram.count(labels: ["worker": "1"]) == 8000)
     }
 
-    @Test("a populated registry passes promtool check metrics")
+    @Test("a populated registry passes promtool check metrics", PromtoolLocator.available)
     func promtoolAcceptsOutput() throws {
-        guard let promtool = PromtoolLocator.find() else {
-            print("skipping promtool check: promtool not found on PATH (install the Debian package prometheus)")
-            return
-        }
+        let promtool = try #require(PromtoolLocator.find())
         let registry = MetricsRegistry()
         registry.counter(
             "karbonetes_admission_requests_total",
@@ -176,12 +173,9 @@ struct MetricsRegistryTests {
         #expect(result.status == 0, "promtool said: \(result.output)")
     }
 
-    @Test("promtool rejects a broken exposition, so the check above can fail")
+    @Test("promtool rejects a broken exposition, so the check above can fail", PromtoolLocator.available)
     func promtoolRejectsBrokenOutput() throws {
-        guard let promtool = PromtoolLocator.find() else {
-            print("skipping promtool check: promtool not found on PATH (install the Debian package prometheus)")
-            return
-        }
+        let promtool = try #require(PromtoolLocator.find())
         let broken = "# TYPE x counter\nx{a=\"unterminated} 1\n"
         let result = try PromtoolLocator.check(broken, promtool: promtool)
         #expect(result.status != 0)
@@ -215,6 +209,12 @@ struct MetricsMisuseTests {
 
 /// Runs `promtool check metrics` on a text, reading it from standard input.
 enum PromtoolLocator {
+    /// Skips a test, saying why, on a machine without promtool; `make deps` installs it.
+    static let available = ConditionTrait.enabled(
+        if: find() != nil,
+        "promtool not found on PATH: install the Debian package prometheus (scripts/deps/apt.txt)"
+    )
+
     static func find() -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":") {
