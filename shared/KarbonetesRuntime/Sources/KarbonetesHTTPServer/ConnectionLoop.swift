@@ -11,10 +11,11 @@ struct ConnectionLoop {
     let timeouts: HTTPServerTimeouts
     let stopFD: Int32
     let isStopping: () -> Bool
-    let dispatch: (Exchange) -> Void
+    let start: (Exchange) -> Void
     let logger: Logger
 
     private var scratch = [UInt8](repeating: 0, count: 32 * 1024)
+    private let executor = ConnectionExecutor()
     private var stopSeen = false
     private var requestDeadline: Deadline?
 
@@ -24,7 +25,7 @@ struct ConnectionLoop {
         timeouts: HTTPServerTimeouts,
         stopFD: Int32,
         isStopping: @escaping () -> Bool,
-        dispatch: @escaping (Exchange) -> Void,
+        start: @escaping (Exchange) -> Void,
         logger: Logger
     ) {
         self.stream = stream
@@ -32,7 +33,7 @@ struct ConnectionLoop {
         self.timeouts = timeouts
         self.stopFD = stopFD
         self.isStopping = isStopping
-        self.dispatch = dispatch
+        self.start = start
         self.logger = logger
     }
 
@@ -106,8 +107,9 @@ struct ConnectionLoop {
 
     /// Serves one request; false when the connection must close afterwards.
     private mutating func serve(_ request: HTTPRequest, keepAlive: Bool) -> Bool {
-        let exchange = Exchange(request: request)
-        dispatch(exchange)
+        let exchange = Exchange(request: request, executor: executor)
+        start(exchange)
+        defer { exchange.runUntilTaskFinished() }
         switch exchange.receive() {
         case .complete(let response):
             let close = !keepAlive || response.headers.hasToken("close", in: "Connection") || isStopping()
@@ -148,7 +150,14 @@ struct ConnectionLoop {
             return !close
         }
         let wake = WakePipe()
-        exchange.enableWakePipe(wake)
+        executor.condition.lock()
+        executor.wakePipe = wake
+        executor.condition.unlock()
+        defer {
+            executor.condition.lock()
+            executor.wakePipe = nil
+            executor.condition.unlock()
+        }
         while true {
             while let message = exchange.poll() {
                 switch message {

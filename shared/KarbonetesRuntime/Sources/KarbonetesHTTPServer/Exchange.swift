@@ -3,9 +3,38 @@ import KarbonetesHTTP
 import KarbonetesTLS
 import Synchronization
 
-/// One request handed from a connection thread to async code, and the way back for its
-/// response: the connection thread blocks on ``receive()`` (it is a dedicated thread, never a
-/// cooperative one) while the handler's task sends.
+/// A connection thread as a `TaskExecutor`: the handler task of each request on the connection
+/// prefers it, so a request is parsed, handled and answered on one thread with no hop to the
+/// cooperative pool and back (the hop that costs most under load). A handler that awaits
+/// other work (the Kubernetes client) resumes here too. The thread runs the jobs while it waits
+/// for the response, so it is never idle while its handler could run.
+final class ConnectionExecutor: TaskExecutor, @unchecked Sendable {
+    let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    /// While a stream is sent the thread waits in `poll` on the socket too, so new jobs and
+    /// messages also signal this pipe.
+    var wakePipe: WakePipe?
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        condition.lock()
+        jobs.append(unowned)
+        let pipe = wakePipe
+        condition.signal()
+        condition.unlock()
+        pipe?.signal()
+    }
+
+    /// With the lock held: the next job, if any.
+    func takeJobLocked() -> UnownedJob? {
+        jobs.isEmpty ? nil : jobs.removeFirst()
+    }
+
+    func run(_ job: UnownedJob) { job.runSynchronously(on: asUnownedTaskExecutor()) }
+}
+
+/// One request handed from a connection thread to its handler task, and the way back for the
+/// response, guarded by the connection executor's lock.
 final class Exchange: @unchecked Sendable {
     enum Message {
         case complete(HTTPResponse)
@@ -15,29 +44,25 @@ final class Exchange: @unchecked Sendable {
     }
 
     let request: HTTPRequest
-    private let condition = NSCondition()
+    let executor: ConnectionExecutor
+    private var condition: NSCondition { executor.condition }
     private var messages: [Message] = []
     private var queuedBytes = 0
     private var gone = false
+    private var taskFinished = false
     private var goneWaiter: CheckedContinuation<Void, Never>?
     private var stopWaiting = false
-    /// Signalled on each message while a stream is being sent, so that the connection thread
-    /// can wait for a chunk and for the client going away at once.
-    private(set) var wakePipe: WakePipe?
 
     /// Queued stream bytes over this mean the client does not keep up: it is dropped rather than
     /// buffered without bound.
     static let maxQueuedBytes = 8 * 1024 * 1024
 
-    init(request: HTTPRequest) { self.request = request }
-
-    func enableWakePipe(_ pipe: WakePipe) {
-        condition.lock()
-        wakePipe = pipe
-        condition.unlock()
+    init(request: HTTPRequest, executor: ConnectionExecutor) {
+        self.request = request
+        self.executor = executor
     }
 
-    // MARK: async side
+    // MARK: handler side
 
     /// False once the client is gone; the sender should stop.
     @discardableResult
@@ -50,17 +75,27 @@ final class Exchange: @unchecked Sendable {
         if case .chunk(let data) = message {
             queuedBytes += data.count
             if queuedBytes > Self.maxQueuedBytes {
+                gone = true
+                let waiter = goneWaiter
+                goneWaiter = nil
                 condition.unlock()
-                markGone()
+                waiter?.resume()
                 return false
             }
         }
         messages.append(message)
-        let pipe = wakePipe
+        let pipe = executor.wakePipe
         condition.signal()
         condition.unlock()
         pipe?.signal()
         return true
+    }
+
+    func finishTask() {
+        condition.lock()
+        taskFinished = true
+        condition.signal()
+        condition.unlock()
     }
 
     /// Returns when the client went away, or when the caller's task is cancelled.
@@ -88,88 +123,113 @@ final class Exchange: @unchecked Sendable {
 
     // MARK: connection side
 
-    var isGone: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return gone
-    }
-
     func markGone() {
         condition.lock()
         gone = true
         let waiter = goneWaiter
         goneWaiter = nil
-        condition.signal()
         condition.unlock()
         waiter?.resume()
     }
 
-    /// Blocks the connection thread until the next message.
+    /// Runs the handler's jobs on this thread until a message is there.
     func receive() -> Message {
         condition.lock()
-        while messages.isEmpty { condition.wait() }
-        let message = messages.removeFirst()
-        if case .chunk(let data) = message { queuedBytes -= data.count }
-        condition.unlock()
-        return message
+        while true {
+            if !messages.isEmpty {
+                let message = popLocked()
+                condition.unlock()
+                return message
+            }
+            if let job = executor.takeJobLocked() {
+                condition.unlock()
+                executor.run(job)
+                condition.lock()
+                continue
+            }
+            condition.wait()
+        }
     }
 
-    /// The next message if one is queued.
+    /// Runs jobs that are ready and returns the next message if one is queued (stream mode).
     func poll() -> Message? {
         condition.lock()
-        defer { condition.unlock() }
-        guard !messages.isEmpty else { return nil }
+        while true {
+            if !messages.isEmpty {
+                let message = popLocked()
+                condition.unlock()
+                return message
+            }
+            guard let job = executor.takeJobLocked() else {
+                condition.unlock()
+                return nil
+            }
+            condition.unlock()
+            executor.run(job)
+            condition.lock()
+        }
+    }
+
+    /// Runs the handler's remaining jobs until its task has returned, so that no task is left
+    /// on an executor nobody runs.
+    func runUntilTaskFinished() {
+        condition.lock()
+        while !taskFinished {
+            if let job = executor.takeJobLocked() {
+                condition.unlock()
+                executor.run(job)
+                condition.lock()
+                continue
+            }
+            condition.wait()
+        }
+        condition.unlock()
+    }
+
+    private func popLocked() -> Message {
         let message = messages.removeFirst()
         if case .chunk(let data) = message { queuedBytes -= data.count }
         return message
     }
 }
 
-/// Exchanges waiting for a handler task. Unlike an `AsyncStream`, waiting here ignores task
-/// cancellation, so requests read during a graceful drain are still answered.
-final class ExchangeQueue: Sendable {
+/// Resumes every waiter once the server starts shutting down, so that streamed responses end.
+final class ShutdownSignal: Sendable {
     private struct State {
-        var items: [Exchange] = []
-        var waiter: CheckedContinuation<[Exchange]?, Never>?
-        var finished = false
+        var fired = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextID = 0
     }
 
     private let state = Mutex(State())
 
-    func push(_ exchange: Exchange) {
-        let waiter = state.withLock { state -> CheckedContinuation<[Exchange]?, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
-            }
-            state.items.append(exchange)
-            return nil
+    func fire() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
-        waiter?.resume(returning: [exchange])
+        for waiter in waiters { waiter.resume() }
     }
 
-    func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<[Exchange]?, Never>? in
-            state.finished = true
-            defer { state.waiter = nil }
-            return state.items.isEmpty ? state.waiter : nil
+    /// Returns on shutdown, or when the calling task is cancelled.
+    func wait() async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
         }
-        waiter?.resume(returning: nil)
-    }
-
-    /// Every queued exchange at once (fewer wake-ups under load), or nil once finished.
-    func next() async -> [Exchange]? {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [Exchange]?? in
-                if !state.items.isEmpty {
-                    defer { state.items.removeAll(keepingCapacity: true) }
-                    return .some(state.items)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.fired || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
                 }
-                if state.finished { return .some(nil) }
-                state.waiter = continuation
-                return .none
+                if resumeNow { continuation.resume() }
             }
-            if let ready { continuation.resume(returning: ready) }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 }

@@ -10,13 +10,14 @@ import Synchronization
 ///
 /// Each connection is served by a dedicated I/O thread (never a cooperative one) that reads
 /// with deadlines, so a slow peer costs one parked thread for at most its timeout and the
-/// connection count is bounded by `maxConnections`. Each parsed request is handed to the
-/// handler as a child task of ``run()``, and the response is written back by the connection's
-/// thread.
+/// connection count is bounded by `maxConnections`. Each parsed request runs its handler in a
+/// task whose executor is that same thread (see ``ConnectionExecutor``), and the response is
+/// written back from there: no hop to the cooperative pool and back per request.
 ///
 /// Shutdown is task cancellation: the server stops accepting, answers requests already being
-/// read or handled with `Connection: close`, closes idle connections, and after the grace
-/// period cuts what is left. Handlers see the cancellation, so long streams end.
+/// read or handled with `Connection: close`, ends streamed responses, closes idle connections,
+/// and after the grace period cuts what is left. ``run()`` returns once every connection and
+/// its handler are done.
 public final class HTTPServer: Service, CustomStringConvertible {
     public let configuration: HTTPServerConfiguration
     /// The bound port (the chosen one when the configuration asked for 0).
@@ -28,15 +29,20 @@ public final class HTTPServer: Service, CustomStringConvertible {
     private let logger: Logger
     private let metrics: ServerMetrics?
     private let stopPipe = WakePipe()
-    private let queue = ExchangeQueue()
+    private let shutdownSignal = ShutdownSignal()
     private let state = Mutex(State())
     private let hasRun = Atomic<Bool>(false)
+    /// Read on every request by every connection thread: an atomic, not the state lock, which
+    /// would make them contend.
+    private let stopping = Atomic<Bool>(false)
 
     private struct State {
         var stopping = false
         /// The accept loop plus open connections; the server is done when it reaches 0.
         var workers = 0
         var connections: [ObjectIdentifier: Socket] = [:]
+        var finishedWaiter: CheckedContinuation<Void, Never>?
+        var finished = false
     }
 
     public init(
@@ -68,12 +74,13 @@ public final class HTTPServer: Service, CustomStringConvertible {
         )
         IOThreadPool.shared.submit { [self] in acceptLoop() }
         await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                while let batch = await queue.next() {
-                    for exchange in batch {
-                        group.addTask { await self.respond(to: exchange) }
-                    }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { state -> Bool in
+                    if state.finished { return true }
+                    state.finishedWaiter = continuation
+                    return false
                 }
+                if done { continuation.resume() }
             }
         } onCancel: {
             beginShutdown()
@@ -86,20 +93,39 @@ public final class HTTPServer: Service, CustomStringConvertible {
             defer { state.stopping = true }
             return !state.stopping
         }
-        if first { stopPipe.signal() }
+        if first {
+            stopping.store(true, ordering: .releasing)
+            stopPipe.signal()
+            shutdownSignal.fire()
+        }
     }
 
-    private var isStopping: Bool { state.withLock { $0.stopping } }
+    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     private func workerFinished() {
-        let done = state.withLock { state -> Bool in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.workers -= 1
-            return state.workers == 0
+            guard state.workers == 0 else { return nil }
+            state.finished = true
+            defer { state.finishedWaiter = nil }
+            return state.finishedWaiter
         }
-        if done { queue.finish() }
+        waiter?.resume()
     }
 
     // MARK: handler side (async)
+
+    /// Starts the handler task for a request on its connection's thread. An unstructured task
+    /// on purpose: it must start on the connection's executor, which a child task of ``run()``
+    /// could only reach through a hop to the cooperative pool. Its lifetime is still bounded:
+    /// the connection thread runs it to completion before the connection counts as closed, and
+    /// ``run()`` returns only after every connection has.
+    private func start(_ exchange: Exchange) {
+        Task(executorPreference: exchange.executor) {
+            await self.respond(to: exchange)
+            exchange.finishTask()
+        }
+    }
 
     private func respond(to exchange: Exchange) async {
         let started = ContinuousClock.now
@@ -117,6 +143,7 @@ public final class HTTPServer: Service, CustomStringConvertible {
                     }
                 }
                 group.addTask { await exchange.waitUntilGone() }
+                group.addTask { await self.shutdownSignal.wait() }
                 await group.next()
                 group.cancelAll()
             }
@@ -207,7 +234,7 @@ public final class HTTPServer: Service, CustomStringConvertible {
             timeouts: timeouts,
             stopFD: stopPipe.readFD,
             isStopping: { [self] in isStopping },
-            dispatch: { [queue] exchange in queue.push(exchange) },
+            start: { [self] exchange in start(exchange) },
             logger: logger
         )
         connection.run()
