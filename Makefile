@@ -13,7 +13,7 @@ SWIFT_TEST_FLAGS ?=
 SWIFT_BUILD_FLAGS ?= -c release
 
 # Every Swift package, in dependency order.
-PACKAGES := shared/KarbonetesModels shared/KarbonetesRuntime
+PACKAGES := shared/KarbonetesModels shared/KarbonetesRuntime shared/KarbonetesSignalClient shared/KarbonetesCarbon
 
 TEST_TARGETS :=
 LINT_TARGETS :=
