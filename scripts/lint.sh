@@ -99,7 +99,8 @@ validate_helm() {
 
 chart_policy() {
   python3 deploy/lint/check_chart_policy.py "$work"/helm-*.yaml "$work/kustomize-deploy_kustomize_overlays_dev.yaml" \
-    "$work/kustomize-deploy_kustomize_overlays_production.yaml"
+    "$work/kustomize-deploy_kustomize_overlays_production.yaml" || return 1
+  python3 deploy/lint/check_chart_policy_selftest.py "$work/helm-default.yaml"
 }
 
 # Values that values.schema.json must refuse (tokens inline, unknown provider, bad policy).

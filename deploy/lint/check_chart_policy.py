@@ -6,7 +6,11 @@ Security Standard "restricted" with a read-only root filesystem and probes, RBAC
 wildcard and only the verbs the services need, and the MutatingWebhookConfiguration sends
 only Job CREATE with the safe settings. Usage: check_chart_policy.py RENDERED.yaml ...
 """
+import base64
+import os
+import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -57,6 +61,38 @@ def check_pod(name, pod, problems):
                 problems.append(f"{where}: no {probe}")
         if "limits" not in container.get("resources", {}) or "requests" not in container.get("resources", {}):
             problems.append(f"{where}: resources need requests and limits")
+
+
+def check_webhook_tls(secret, webhook_config, source, problems):
+    """The generated serving certificate must chain to the caBundle and name the Service."""
+    data = secret.get("data", {})
+    bundle = webhook_config["webhooks"][0]["clientConfig"].get("caBundle")
+    if not bundle:
+        return
+    if base64.b64decode(data.get("ca.crt", "")) != base64.b64decode(bundle):
+        problems.append(f"{source}: the webhook caBundle is not the Secret's ca.crt")
+    service = webhook_config["webhooks"][0]["clientConfig"]["service"]
+    want_name = f"DNS:{service['name']}.{service['namespace']}.svc"
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {}
+        for key in ("ca.crt", "tls.crt", "tls.key"):
+            paths[key] = os.path.join(folder, key)
+            with open(paths[key], "wb") as out:
+                out.write(base64.b64decode(data.get(key, "")))
+        verify = subprocess.run(["openssl", "verify", "-purpose", "sslserver", "-CAfile", paths["ca.crt"], paths["tls.crt"]],
+                                capture_output=True, text=True)
+        if verify.returncode != 0:
+            problems.append(f"{source}: the serving certificate does not verify against the CA: {verify.stdout}{verify.stderr}")
+        names = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", paths["tls.crt"]],
+                               capture_output=True, text=True).stdout
+        if want_name not in names.replace(" ", "").split(","):
+            names_found = names.strip().replace("\n", " ")
+            problems.append(f"{source}: the serving certificate does not name {want_name[4:]} (has {names_found})")
+        public_keys = [subprocess.run(command, capture_output=True).stdout for command in (
+            ["openssl", "x509", "-noout", "-pubkey", "-in", paths["tls.crt"]],
+            ["openssl", "pkey", "-pubout", "-in", paths["tls.key"]])]
+        if public_keys[0] != public_keys[1] or not public_keys[0]:
+            problems.append(f"{source}: tls.key does not belong to tls.crt")
 
 
 def check(documents, source):
@@ -110,6 +146,12 @@ def check(documents, source):
             granted = rules_of(role)
             if granted != want:
                 problems.append(f"{source}: role {role['metadata']['name']} grants {granted}, want exactly {want}")
+    tls_secrets = [d for d in documents if d.get("kind") in ("Secret",) and d.get("type") == "kubernetes.io/tls"
+                   and d["metadata"]["name"].endswith("-webhook-tls")]
+    webhook_configs = [d for d in documents if d.get("kind") == "MutatingWebhookConfiguration"]
+    for secret in tls_secrets:
+        for webhook_config in webhook_configs:
+            check_webhook_tls(secret, webhook_config, source, problems)
     signal_accounts = [d for d in documents if d.get("kind") == "ServiceAccount" and d["metadata"]["name"].endswith("-signal")]
     for account in signal_accounts:
         if account.get("automountServiceAccountToken") is not False:
