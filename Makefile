@@ -23,6 +23,14 @@ include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help install build test lint $(addprefix test-pkg-,$(subst /,_,$(PACKAGES)))
 
+# One `test-pkg-<path with _ for />` target per package (explicit rules: make does not apply
+# pattern rules to phony targets).
+define PACKAGE_TEST_RULE
+test-pkg-$(subst /,_,$(1)): install
+	@echo "== swift test: $(1)"; set -o pipefail; cd "$(1)" && $$(SWIFT) test $$(SWIFT_TEST_FLAGS) 2>&1 | tail -n 400
+endef
+$(foreach package,$(PACKAGES),$(eval $(call PACKAGE_TEST_RULE,$(package))))
+
 help: ## List the targets.
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F ':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
 
@@ -36,7 +44,3 @@ test: install $(addprefix test-pkg-,$(subst /,_,$(PACKAGES))) $(TEST_TARGETS) li
 	@echo "make test: all suites passed"
 
 lint: install $(LINT_TARGETS) ## Check manifests, charts, rules, scripts and workflows with the real tools.
-
-test-pkg-%: install
-	@pkg="$(subst _,/,$*)"; echo "== swift test: $$pkg"; \
-	  set -o pipefail; cd "$$pkg" && $(SWIFT) test $(SWIFT_TEST_FLAGS) 2>&1 | tail -n 400
