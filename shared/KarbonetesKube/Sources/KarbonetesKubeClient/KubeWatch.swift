@@ -1,0 +1,38 @@
+public import Foundation
+public import KarbonetesModels
+
+/// A watch stream decoded as it arrives: one ``WatchEvent`` per line, never buffering more
+/// than the transport's line. Ends when the server ends the watch; throws when the connection
+/// breaks or a line is not an event.
+public struct KubeWatch<Object: Codable & Sendable>: AsyncSequence, Sendable {
+    public typealias Element = WatchEvent<Object>
+
+    let lines: AsyncThrowingStream<Data, any Error>
+    let object: String
+
+    public init(lines: AsyncThrowingStream<Data, any Error>, object: String) {
+        self.lines = lines
+        self.object = object
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var lines: AsyncThrowingStream<Data, any Error>.AsyncIterator
+        let object: String
+
+        public mutating func next() async throws -> WatchEvent<Object>? {
+            while let line = try await lines.next() {
+                if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) { continue }
+                do {
+                    return try KubernetesJSON.decoder.decode(WatchEvent<Object>.self, from: line)
+                } catch {
+                    throw KubeClientError.malformedWatchEvent(object, line: line, error)
+                }
+            }
+            return nil
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(lines: lines.makeAsyncIterator(), object: object)
+    }
+}
