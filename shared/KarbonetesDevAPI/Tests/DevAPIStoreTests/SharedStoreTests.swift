@@ -1,0 +1,52 @@
+import DevAPIStore
+import Foundation
+import KarbonetesModels
+import KarbonetesModelsTestKit
+import Testing
+
+@Suite("SharedStore watches")
+struct SharedStoreTests {
+    @Test("a watch gets its backlog, then live changes in order, bookmarks when asked, and ends at its timeout")
+    func liveWatch() async throws {
+        let shared = SharedStore(store: try makeStore(), clock: { epoch })
+        try shared.write { store, now throws(StoreError) in try store.create(JobFixture.plain(name: "a").raw, type: .jobs, namespace: "batch", now: now) }
+        let stream = try shared.watch(.jobs, namespace: "batch", since: nil, options: WatchOptions(timeout: .milliseconds(300), bookmarkInterval: .milliseconds(50))) { signal -> String in
+            switch signal {
+            case .record(let record): "\(record.type.rawValue) \(record.name.name)"
+            case .bookmark: "BOOKMARK"
+            }
+        }
+        try shared.write { store, now throws(StoreError) in try store.create(JobFixture.plain(name: "b").raw, type: .jobs, namespace: "batch", now: now) }
+        try shared.write { store, now throws(StoreError) in try store.delete(.jobs, namespace: "batch", name: "a", now: now) }
+        async let ticking: Void = {
+            for _ in 0..<20 {
+                try? await Task.sleep(for: .milliseconds(25))
+                shared.tick()
+            }
+        }()
+        var seen: [String] = []
+        for await line in stream { seen.append(line) }
+        await ticking
+        #expect(Array(seen.filter { $0 != "BOOKMARK" }) == ["ADDED a", "ADDED b", "DELETED a"])
+        #expect(seen.contains("BOOKMARK"))
+        #expect(shared.openWatchCount == 0)
+    }
+
+    @Test("dropping watches ends them, and a failed write commits nothing")
+    func dropAndFailedWrite() async throws {
+        let shared = SharedStore(store: try makeStore(), clock: { epoch })
+        let stream = try shared.watch(.jobs, namespace: nil, since: nil) { signal -> Int in 1 }
+        let version = try shared.read { $0.resourceVersion }
+        #expect(throws: StoreError.self) {
+            try shared.write { store, now throws(StoreError) in
+                try store.create(JobFixture.plain(name: "ok").raw, type: .jobs, namespace: "batch", now: now)
+                try store.create(JobFixture.plain(name: "ok").raw, type: .jobs, namespace: "batch", now: now)
+            }
+        }
+        #expect(try shared.read { $0.resourceVersion } == version)
+        shared.dropWatches(of: ResourceType.jobs.storageKey)
+        var count = 0
+        for await _ in stream { count += 1 }
+        #expect(count == 0)
+    }
+}
