@@ -1,0 +1,142 @@
+import Foundation
+import KarbonetesCarbon
+import KarbonetesCommandLine
+import KarbonetesEval
+import KarbonetesModels
+
+/// The command line, read once; every bad value exits 2 naming its flag.
+struct Configuration {
+    var trace: CarbonTrace
+    var workload: WorkloadSpec
+    var maxDelay: TimeInterval
+    var from: Date
+    var to: Date
+    var settings: EvaluationSettings
+    var json: Bool
+    var plot: String?
+    var plotDays: Int
+}
+
+enum Flags {
+    static let trace = Flag(name: "trace", help: "Carbon-intensity CSV: an Electricity Maps export or Time,Carbon Intensity.", valueName: "file", environment: "")
+    static let column = Flag(name: "column", help: "Intensity column to read (default: the format's; e.g. direct).", valueName: "name", environment: "")
+    static let workload = Flag(
+        name: "workload", default: "poisson:1/h;duration=1h;seed=1",
+        help: "Arrivals and durations: poisson:RATE, every:DURATION or cron:EXPR (UTC), then ;duration=1h or ;duration=30m..3h and ;seed=N.",
+        valueName: "spec", environment: "")
+    static let maxDelay = Flag(name: "max-delay", default: "12h", help: "How long each Job may be held (Go duration).", valueName: "duration", environment: "")
+    static let from = Flag(name: "from", help: "First arrival time (RFC 3339 or YYYY-MM-DD; default: the trace's start).", valueName: "time", environment: "")
+    static let to = Flag(
+        name: "to", help: "Arrivals stop before this time (default: as late as every Job's window still fits in the trace).",
+        valueName: "time", environment: "")
+    static let powerKW = Flag(name: "power-kw", default: "1", help: "Power each Job draws while it runs, in kW.", valueName: "kW", environment: "")
+    static let staticWindow = Flag(
+        name: "static-window", default: "auto",
+        help: "Daily green window of the static strategy, HH:MM-HH:MM UTC; auto picks the 6 lowest-intensity hours of the trace's average day.",
+        valueName: "window", environment: "")
+    static let threshold = Flag(
+        name: "threshold", default: "p30", help: "Green threshold in gCO2eq/kWh, or pNN for a percentile of the trace.", valueName: "value", environment: "")
+    static let forecastNoise = Flag(
+        name: "forecast-noise", default: "0.2", help: "Relative standard deviation of the noisy forecast's error.", valueName: "sigma", environment: "")
+    static let noiseSeed = Flag(name: "noise-seed", default: "1", help: "Seed of the noisy forecast.", valueName: "n", environment: "")
+    static let json = Flag(name: "json", help: "Print the results as JSON instead of a table.", isBoolean: true, environment: "")
+    static let plot = Flag(name: "plot", help: "Write an SVG of intensity and job starts (and a PNG next to it when rsvg-convert or convert exists).", valueName: "file.svg", environment: "")
+    static let plotDays = Flag(name: "plot-days", default: "14", help: "Days shown in the plot from the first arrival (0: all).", valueName: "n", environment: "")
+
+    static let all = [trace, column, workload, maxDelay, from, to, powerKW, staticWindow, threshold, forecastNoise, noiseSeed, json, plot, plotDays]
+}
+
+func parseTime(_ text: String) throws -> Date {
+    if let date = RFC3339.parse(text) ?? RFC3339.parse(text + "T00:00:00Z") { return date }
+    throw FlagValueReason("not an RFC 3339 time or a YYYY-MM-DD date")
+}
+
+func positiveNumber(_ text: String) throws -> Double {
+    guard let value = Double(text), value.isFinite, value > 0 else { throw FlagValueReason("not a positive number") }
+    return value
+}
+
+let flagSet = FlagSet(
+    program: "karbonetes-eval", version: karbonetesEvalVersion,
+    summary: "Replays a carbon-intensity trace and a workload through Karbonetes' decision engine and compares the strategies with runNow and a perfect-knowledge oracle.",
+    flags: Flags.all)
+
+let configuration = flagSet.parseOrExit { flags in
+    let column = flags.string(Flags.column)
+    let trace = try flags.value(Flags.trace) { try CarbonTrace.load(contentsOfFile: $0, column: column) }
+    let workload = try flags.value(Flags.workload) { try WorkloadSpec(parsing: $0) }
+    let maxDelay = try flags.value(Flags.maxDelay) { text in
+        let value = try GoDuration(parsing: text).timeInterval
+        guard value > 0 else { throw FlagValueReason("must be more than zero") }
+        return value
+    }
+    let latest = trace.end.addingTimeInterval(-maxDelay - workload.duration.maximum)
+    let from = flags.string(Flags.from) == nil ? trace.start : try flags.value(Flags.from, parseTime)
+    let to = flags.string(Flags.to) == nil ? latest : try flags.value(Flags.to, parseTime)
+    _ = try flags.value(Flags.from) { _ in
+        guard from >= trace.start else { throw FlagValueReason("before the trace's start \(RFC3339.format(trace.start))") }
+    }
+    _ = try flags.value(Flags.to) { _ in
+        guard to <= latest else {
+            throw FlagValueReason("after \(RFC3339.format(latest)), the last arrival whose maxDelay and longest run still fit in the trace")
+        }
+        guard to > from else { throw FlagValueReason("not after --from \(RFC3339.format(from))") }
+    }
+    let staticWindow = try flags.value(Flags.staticWindow) { text in
+        text == "auto" ? StaticWindowChooser.lowestMean(trace: trace, hours: 6) : try GreenRule.dailyWindow(parsing: text)
+    }
+    let threshold = try flags.value(Flags.threshold) { text in
+        if text.hasPrefix("p"), let p = Double(text.dropFirst()), let value = trace.intensityPercentile(p) { return value }
+        guard let value = Double(text), value.isFinite, value >= 0 else { throw FlagValueReason("not gCO2eq/kWh or pNN (0-100)") }
+        return value
+    }
+    let sigma = try flags.value(Flags.forecastNoise) { text in
+        guard let value = Double(text), value.isFinite, value >= 0 else { throw FlagValueReason("not a non-negative number") }
+        return value
+    }
+    let noiseSeed = try flags.value(Flags.noiseSeed) { text in
+        guard let value = UInt64(text) else { throw FlagValueReason("not a non-negative integer") }
+        return value
+    }
+    let plotDays = try flags.value(Flags.plotDays) { text in
+        guard let days = Int(text), days >= 0 else { throw FlagValueReason("not a whole number of days, 0 or more") }
+        return days
+    }
+    return Configuration(
+        trace: trace, workload: workload, maxDelay: maxDelay, from: from, to: to,
+        settings: EvaluationSettings(
+            staticWindow: staticWindow, threshold: threshold, forecastNoise: ForecastNoise(relativeSigma: sigma, seed: noiseSeed),
+            powerKW: try flags.value(Flags.powerKW, positiveNumber)),
+        json: try flags.bool(Flags.json), plot: flags.string(Flags.plot), plotDays: plotDays)
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("karbonetes-eval: \(message)\n".utf8))
+    exit(1)
+}
+
+let jobs = configuration.workload.jobs(from: configuration.from, to: configuration.to, maxDelay: configuration.maxDelay)
+if jobs.isEmpty { fail("the workload \(configuration.workload) has no Job arriving between \(RFC3339.format(configuration.from)) and \(RFC3339.format(configuration.to))") }
+let runs = Evaluation.run(trace: configuration.trace, jobs: jobs, settings: configuration.settings)
+let summaries = StrategySummary.summarize(runs)
+let report = EvaluationReport(
+    trace: configuration.trace, workload: configuration.workload.text, jobs: jobs, from: configuration.from, to: configuration.to,
+    maxDelay: configuration.maxDelay, settings: configuration.settings, summaries: summaries)
+
+do {
+    print(configuration.json ? try report.json() : report.table())
+} catch {
+    fail("cannot encode the report: \(error)")
+}
+
+for run in runs {
+    let faults = run.runs.compactMap { $0.fault }
+    for fault in faults.prefix(5) {
+        FileHandle.standardError.write(Data("karbonetes-eval: engine fault under \(run.strategy.rawValue): \(fault)\n".utf8))
+    }
+}
+let misses = summaries.reduce(0) { $0 + $1.deadlineMisses }
+if misses > 0 {
+    FileHandle.standardError.write(Data("karbonetes-eval: \(misses) deadline misses: the decision engine let a Job wait past its maxDelay; this is a bug\n".utf8))
+    exit(3)
+}
