@@ -95,6 +95,9 @@ final class LineReader: Sendable {
     private let maxLineLength: Int
     private let server: String
     private let cancelled = Atomic<Bool>(false)
+    /// Guards the socket against a shutdown after the reader closed it (the descriptor could
+    /// already belong to another connection).
+    private let closed = Mutex(false)
 
     init(
         connection: ClientConnection,
@@ -111,14 +114,21 @@ final class LineReader: Sendable {
     /// Called when the consumer stops: wakes the reading thread, which then closes.
     func cancel() {
         cancelled.store(true, ordering: .releasing)
-        connection.stream.socket.shutdown()
+        closed.withLock { isClosed in
+            if !isClosed { connection.stream.socket.shutdown() }
+        }
     }
 
     private var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
     func run() {
         var splitter = LineSplitter(maxLineLength: maxLineLength)
-        defer { connection.close() }
+        defer {
+            closed.withLock { isClosed in
+                isClosed = true
+                connection.close()
+            }
+        }
         do {
             while !isCancelled {
                 switch try connection.nextEvent(deadline: .never) {

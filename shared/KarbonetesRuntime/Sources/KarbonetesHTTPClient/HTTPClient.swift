@@ -107,7 +107,11 @@ public final class HTTPClient: Sendable {
             reader.cancel()
         }
         IOThreadPool.shared.submit { reader.run() }
-        return HTTPStreamingResponse(status: responseHead.status.code, headers: responseHead.headers, lines: lines)
+        return HTTPStreamingResponse(
+            status: responseHead.status.code,
+            headers: responseHead.headers,
+            lines: HTTPLineSequence(base: lines) { reader.cancel() }
+        )
     }
 
     /// Closes idle connections; later requests fail.

@@ -97,9 +97,52 @@ public struct HTTPStreamingResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     /// One element per line without its newline. A line may span chunks and a chunk may hold
-    /// many lines; a last line without a newline is still delivered. Ending the iteration closes
-    /// the connection. A line over the configured cap ends the stream with an error.
-    public var lines: AsyncThrowingStream<Data, any Error>
+    /// many lines; a last line without a newline is still delivered. Ending the iteration
+    /// (leaving the loop, or cancelling the task) closes the connection. A line over the
+    /// configured cap ends the stream with an error.
+    public var lines: HTTPLineSequence
+
+    /// Closes the connection now; an iteration in progress ends.
+    public func cancel() { lines.cancel() }
+}
+
+/// The lines of a streamed body. Its own type rather than an `AsyncThrowingStream`, because a
+/// stream cannot tell that its consumer left the loop while the stream value is still alive;
+/// this iterator can, so the watch's connection closes as soon as the loop ends.
+public struct HTTPLineSequence: AsyncSequence, Sendable {
+    public typealias Element = Data
+    public typealias Failure = any Error
+
+    let base: AsyncThrowingStream<Data, any Error>
+    let cancel: @Sendable () -> Void
+    /// Closes the connection when the response is dropped without being iterated.
+    let releasedUnread: StopOnRelease
+
+    init(base: AsyncThrowingStream<Data, any Error>, cancel: @escaping @Sendable () -> Void) {
+        self.base = base
+        self.cancel = cancel
+        self.releasedUnread = StopOnRelease(cancel)
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(base: base.makeAsyncIterator(), stop: StopOnRelease(cancel))
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Data, any Error>.AsyncIterator
+        let stop: StopOnRelease
+
+        public mutating func next() async throws -> Data? { try await base.next() }
+    }
+}
+
+/// Runs its action when the iterator or sequence holding it goes away.
+final class StopOnRelease: Sendable {
+    private let action: @Sendable () -> Void
+
+    init(_ action: @escaping @Sendable () -> Void) { self.action = action }
+
+    deinit { action() }
 }
 
 /// A request that failed, naming the host and port it was for.

@@ -17,6 +17,12 @@ package final class TLSContext: @unchecked Sendable {
 
     deinit { SSL_CTX_free(pointer) }
 
+    /// The serial number of the certificate a server context presents, to tell a reloaded one.
+    package var certificateSerialNumber: Int? {
+        guard let certificate = SSL_CTX_get0_certificate(pointer), let serial = X509_get_serialNumber(certificate) else { return nil }
+        return ASN1_INTEGER_get(serial)
+    }
+
     /// TLS 1.2 suites with forward secrecy and AEAD only; TLS 1.3's defaults are all modern.
     static let tls12Ciphers =
         "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
