@@ -15,9 +15,10 @@ public struct KubeStreamingResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     /// One element per line, without its newline; ending the iteration closes the connection.
-    public var lines: AsyncThrowingStream<Data, any Error>
+    /// Any sequence, so that the runtime's line reader and a test's stream both fit.
+    public var lines: any AsyncSequence<Data, any Error> & Sendable
 
-    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), lines: AsyncThrowingStream<Data, any Error>) {
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), lines: any AsyncSequence<Data, any Error> & Sendable) {
         self.status = status
         self.headers = headers
         self.lines = lines

@@ -7,16 +7,16 @@ public import KarbonetesModels
 public struct KubeWatch<Object: Codable & Sendable>: AsyncSequence, Sendable {
     public typealias Element = WatchEvent<Object>
 
-    let lines: AsyncThrowingStream<Data, any Error>
+    let lines: any AsyncSequence<Data, any Error> & Sendable
     let object: String
 
-    public init(lines: AsyncThrowingStream<Data, any Error>, object: String) {
+    public init(lines: any AsyncSequence<Data, any Error> & Sendable, object: String) {
         self.lines = lines
         self.object = object
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var lines: AsyncThrowingStream<Data, any Error>.AsyncIterator
+        var lines: any AsyncIteratorProtocol<Data, any Error>
         let object: String
 
         public mutating func next() async throws -> WatchEvent<Object>? {

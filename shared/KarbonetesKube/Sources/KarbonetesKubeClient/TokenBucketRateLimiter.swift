@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Client-side request rate limit (client-go's `--kube-api-qps` and `--kube-api-burst`): up to
 /// `burst` requests at once, then `qps` a second, so that a controller catching up after a
@@ -22,12 +22,12 @@ public actor TokenBucketRateLimiter {
     /// Waits for a token. The token is reserved before waiting, so concurrent callers queue
     /// in order and each waits only for its own turn.
     public func acquire() async throws {
-        guard let wait = reserve() else { return }
+        guard let wait = reservation() else { return }
         try await clock.sleep(until: wait)
     }
 
-    /// Takes a token now and returns when the caller may go, or nil for at once.
-    func reserve() -> Date? {
+    /// Takes a token now and returns when its holder may go, or nil for at once.
+    public func reservation() -> Date? {
         guard qps > 0 else { return nil }
         let now = clock.now()
         let elapsed = max(0, now.timeIntervalSince(last))
