@@ -92,6 +92,21 @@ def register_crd(registry, crd):
         registry[(f"{group}/{version['name']}", kind)] = schema
 
 
+def default_problems(node, path="openAPIV3Schema"):
+    """An API server refuses a CRD whose defaults do not validate against their own schema."""
+    problems = []
+    if not isinstance(node, dict):
+        return problems
+    if "default" in node:
+        for error in jsonschema.Draft202012Validator(to_json_schema(node)).iter_errors(node["default"]):
+            problems.append(f"{path}: default {node['default']!r} is invalid: {error.message}")
+    for name, child in (node.get("properties") or {}).items():
+        problems += default_problems(child, f"{path}.{name}")
+    if isinstance(node.get("items"), dict):
+        problems += default_problems(node["items"], f"{path}[]")
+    return problems
+
+
 def describe(document):
     metadata = document.get("metadata") or {}
     return f"{document.get('kind', '?')}/{metadata.get('name', '?')}"
@@ -110,12 +125,16 @@ def main():
         for document in load_documents(path):
             if document.get("kind") == "CustomResourceDefinition":
                 register_crd(registry, document)
-    for _, documents in inputs:
+    failures = 0
+    for path, documents in inputs:
         for document in documents:
             if document.get("kind") == "CustomResourceDefinition":
                 register_crd(registry, document)
+                for version in document["spec"]["versions"]:
+                    for problem in default_problems(version["schema"]["openAPIV3Schema"]):
+                        print(f"ERROR {path}: {describe(document)} {version['name']}: {problem}")
+                        failures += 1
 
-    failures = 0
     checked = 0
     for path, documents in inputs:
         for document in documents:
