@@ -100,7 +100,9 @@ let package = Package(
                 .product(name: "KarbonetesHTTPServer", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesMetrics", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesLifecycle", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesLogging", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesYAML", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesHTTPClient", package: "KarbonetesRuntime"),
             ]
         ),
     ]

@@ -42,6 +42,9 @@ public struct SignalHTTPHandler: HTTPHandler {
         self.router = router
     }
 
+    /// The paths the OpenAPI document must describe.
+    public static let servedPaths: Set<String> = knownPaths
+
     /// The paths served, for metrics labels (anything else is `other`, so a scanner cannot
     /// create series without bound).
     static let knownPaths: Set<String> = [
