@@ -54,6 +54,15 @@ public struct JobRun: Sendable, Hashable {
     /// forward, leaving a held Job alone); the Job is then counted as missing its deadline.
     public var fault: String?
 
+    public init(job: EvalJob, start: Date, emissionsGrams: Double, outcome: String, reconciles: Int, fault: String? = nil) {
+        self.job = job
+        self.start = start
+        self.emissionsGrams = emissionsGrams
+        self.outcome = outcome
+        self.reconciles = reconciles
+        self.fault = fault
+    }
+
     public var delay: TimeInterval { start.timeIntervalSince(job.arrival) }
     public var missedDeadline: Bool { fault != nil || start > job.deadline }
 }
@@ -64,6 +73,12 @@ public struct StrategyRun: Sendable {
     /// How the strategy's signal decides green, for the report.
     public var rule: String?
     public var runs: [JobRun]
+
+    public init(strategy: Strategy, rule: String?, runs: [JobRun]) {
+        self.strategy = strategy
+        self.rule = rule
+        self.runs = runs
+    }
 }
 
 public enum Evaluation {

@@ -107,7 +107,8 @@ public struct EvaluationReport: Sendable, Codable {
     }
 
     static func percent(_ change: Double) -> String {
-        (change > 0 ? "+" : "") + String(format: "%.1f%%", change * 100)
+        let rounded = (change * 1000).rounded() / 10
+        return rounded == 0 ? "0.0%" : (rounded > 0 ? "+" : "") + String(format: "%.1f%%", rounded)
     }
 
     static func hours(_ seconds: Double) -> String {

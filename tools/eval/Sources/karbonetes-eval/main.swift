@@ -71,16 +71,26 @@ let configuration = flagSet.parseOrExit { flags in
         return value
     }
     let latest = trace.end.addingTimeInterval(-maxDelay - workload.duration.maximum)
-    let from = flags.string(Flags.from) == nil ? trace.start : try flags.value(Flags.from, parseTime)
-    let to = flags.string(Flags.to) == nil ? latest : try flags.value(Flags.to, parseTime)
-    _ = try flags.value(Flags.from) { _ in
-        guard from >= trace.start else { throw FlagValueReason("before the trace's start \(RFC3339.format(trace.start))") }
-    }
-    _ = try flags.value(Flags.to) { _ in
-        guard to <= latest else {
-            throw FlagValueReason("after \(RFC3339.format(latest)), the last arrival whose maxDelay and longest run still fit in the trace")
+    var from = trace.start
+    if flags.string(Flags.from) != nil {
+        from = try flags.value(Flags.from) { text in
+            let date = try parseTime(text)
+            guard date >= trace.start else { throw FlagValueReason("before the trace's start \(RFC3339.format(trace.start))") }
+            return date
         }
-        guard to > from else { throw FlagValueReason("not after --from \(RFC3339.format(from))") }
+    }
+    var to = latest
+    if flags.string(Flags.to) != nil {
+        to = try flags.value(Flags.to) { text in
+            let date = try parseTime(text)
+            guard date <= latest else {
+                throw FlagValueReason("after \(RFC3339.format(latest)), the last arrival whose maxDelay and longest run still fit in the trace")
+            }
+            return date
+        }
+    }
+    guard to > from else {
+        throw FlagValueReason("--to \(RFC3339.format(to)) is not after --from \(RFC3339.format(from))")
     }
     let staticWindow = try flags.value(Flags.staticWindow) { text in
         text == "auto" ? StaticWindowChooser.lowestMean(trace: trace, hours: 6) : try GreenRule.dailyWindow(parsing: text)
@@ -139,4 +149,51 @@ let misses = summaries.reduce(0) { $0 + $1.deadlineMisses }
 if misses > 0 {
     FileHandle.standardError.write(Data("karbonetes-eval: \(misses) deadline misses: the decision engine let a Job wait past its maxDelay; this is a bug\n".utf8))
     exit(3)
+}
+
+/// The first converter found on PATH, to turn the SVG into a PNG as well.
+func pngConverter() -> (URL, (String, String) -> [String])? {
+    let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+    let converters: [(String, (String, String) -> [String])] = [
+        ("rsvg-convert", { svg, png in ["-o", png, svg] }),
+        ("convert", { svg, png in [svg, png] }),
+    ]
+    for (name, arguments) in converters {
+        for directory in directories {
+            let url = URL(fileURLWithPath: directory).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return (url, arguments) }
+        }
+    }
+    return nil
+}
+
+if let plotPath = configuration.plot {
+    let plotEnd = configuration.plotDays == 0
+        ? min(configuration.trace.end, configuration.to.addingTimeInterval(configuration.maxDelay))
+        : min(configuration.trace.end, configuration.from.addingTimeInterval(Double(configuration.plotDays) * 86_400))
+    let title = "karbonetes-eval: \(URL(fileURLWithPath: configuration.trace.source).lastPathComponent), \(configuration.workload.text), maxDelay \(GoDuration(nanoseconds: Int64(configuration.maxDelay * 1e9)))"
+    let svg = SVGPlot.render(trace: configuration.trace, runs: runs, from: configuration.from, to: plotEnd, settings: configuration.settings, title: title)
+    do {
+        try Data(svg.utf8).write(to: URL(fileURLWithPath: plotPath))
+    } catch {
+        fail("cannot write the plot \(plotPath): \(error.localizedDescription)")
+    }
+    FileHandle.standardError.write(Data("karbonetes-eval: wrote \(plotPath)\n".utf8))
+    if let (converter, arguments) = pngConverter() {
+        let pngPath = (plotPath.hasSuffix(".svg") ? String(plotPath.dropLast(4)) : plotPath) + ".png"
+        let process = Process()
+        process.executableURL = converter
+        process.arguments = arguments(plotPath, pngPath)
+        do {
+            try process.run()
+            process.waitUntilExit()
+            if process.terminationStatus == 0 {
+                FileHandle.standardError.write(Data("karbonetes-eval: wrote \(pngPath)\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("karbonetes-eval: \(converter.lastPathComponent) failed (status \(process.terminationStatus)); only the SVG was written\n".utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("karbonetes-eval: cannot run \(converter.path): \(error.localizedDescription); only the SVG was written\n".utf8))
+        }
+    }
 }
