@@ -17,6 +17,9 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     public var timeInterval: TimeInterval { TimeInterval(nanoseconds) / 1e9 }
 
+    /// As a Swift `Duration`, for sleeps and timeouts.
+    public var duration: Duration { .nanoseconds(nanoseconds) }
+
     public static func < (lhs: GoDuration, rhs: GoDuration) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     /// Parses Go's syntax. `allowNegative` is off by default because every duration in the

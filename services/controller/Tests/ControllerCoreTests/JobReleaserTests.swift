@@ -1,0 +1,214 @@
+import ControllerCore
+import Foundation
+import KarbonetesLogging
+import KarbonetesMetrics
+import KarbonetesModels
+import KarbonetesModelsTestKit
+import Synchronization
+import Testing
+
+private let now = Date(timeIntervalSince1970: 1_796_292_000)
+
+/// An in-memory Job API with the API server's patch semantics: JSON patch applied to the
+/// stored object, a `/metadata/resourceVersion` that does not match answered 409, and a new
+/// resourceVersion on every write. Its "cache" can be made stale on purpose.
+final class FakeJobAPI: JobCache, JobWriter {
+    private struct State {
+        var stored: [ObjectKey: JSONValue] = [:]
+        var cached: [ObjectKey: JSONValue] = [:]
+        var version = 100
+        var writes = 0
+    }
+
+    private let state = Mutex(State())
+
+    func create(_ fixture: JobFixture) {
+        state.withLock { state in
+            state.version += 1
+            let object = try! JSONPatchApplier.apply([.add("/metadata/resourceVersion", .string(String(state.version)))], to: fixture.json)
+            let key = try! object.decode(as: Job.self).key
+            state.stored[key] = object
+            state.cached[key] = object
+        }
+    }
+
+    /// Changes the stored object behind the cache's back (another writer).
+    func mutateStored(_ key: ObjectKey, _ ops: [JSONPatchOperation]) {
+        state.withLock { state in
+            state.version += 1
+            state.stored[key] = try! JSONPatchApplier.apply(ops + [.replace("/metadata/resourceVersion", .string(String(state.version)))], to: state.stored[key]!)
+        }
+    }
+
+    var writes: Int { state.withLock { $0.writes } }
+    func stored(_ key: ObjectKey) -> Job? { state.withLock { try? $0.stored[key]?.decode(as: Job.self) } }
+
+    func job(_ key: ObjectKey) -> Job? { state.withLock { try? $0.cached[key]?.decode(as: Job.self) } }
+    func allJobs() -> [Job] { state.withLock { $0.cached.values.compactMap { try? $0.decode(as: Job.self) } } }
+
+    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> Job {
+        let result: Result<Job, JobWriteError> = state.withLock { state in
+            guard let current = state.stored[key] else { return .failure(JobWriteError(kind: .notFound, key: key, message: "not found")) }
+            let patched: JSONValue
+            do {
+                patched = try JSONPatchApplier.apply(operations, to: current)
+            } catch {
+                return .failure(JobWriteError(kind: .rejected, key: key, message: String(describing: error)))
+            }
+            guard patched["metadata"]?["resourceVersion"] == current["metadata"]?["resourceVersion"] else {
+                return .failure(JobWriteError(kind: .conflict, key: key, message: "the object has been modified"))
+            }
+            state.version += 1
+            state.writes += 1
+            let written = try! JSONPatchApplier.apply([.replace("/metadata/resourceVersion", .string(String(state.version)))], to: patched)
+            state.stored[key] = written
+            state.cached[key] = written
+            return .success(try! written.decode(as: Job.self))
+        }
+        return try result.get()
+    }
+
+    func fetch(_ key: ObjectKey) async throws(JobWriteError) -> Job? {
+        state.withLock { state in
+            if let stored = state.stored[key] { state.cached[key] = stored }
+            return try? state.stored[key]?.decode(as: Job.self)
+        }
+    }
+}
+
+struct FixedSignalProvider: SignalProvider {
+    var current: SignalReading
+    var points: [ForecastPoint]? = nil
+    func reading(region: String) async -> SignalReading { current }
+    func forecast(region: String) async -> [ForecastPoint]? { points }
+}
+
+final class RecordedEvents: EventSink {
+    let events = Mutex<[(String, String)]>([])
+    func record(_ job: Job, type: EventType, reason: String, message: String) async {
+        events.withLock { $0.append((reason, message)) }
+    }
+    var reasons: [String] { events.withLock { $0.map(\.0) } }
+}
+
+func releaser(_ api: FakeJobAPI, signal: SignalReading, policies: [CarbonAwarePolicy] = [], events: RecordedEvents = RecordedEvents(), registry: MetricsRegistry = MetricsRegistry(), pacer: ReleasePacer = ReleasePacer()) -> JobReleaser {
+    JobReleaser(cache: api, writer: api, policies: StaticPolicies(policies), signal: FixedSignalProvider(current: signal), events: events, pacer: pacer, metrics: ControllerMetrics(registry: registry), logger: .disabled, now: { now })
+}
+
+private let key = ObjectKey(namespace: "batch", name: "report")
+
+func heldJob(deadlineIn seconds: TimeInterval, name: String = "report") -> JobFixture {
+    JobFixture.carbonAware(name: name).created(at: now.addingTimeInterval(-3600)).annotated(CarbonAnnotations.intensityAtSubmission, "400").held(until: now.addingTimeInterval(seconds))
+}
+
+@Suite("Releasing held Jobs")
+struct JobReleaserTests {
+    @Test("a Job past maxDelay is released to the fallback pool, with one write and an Event")
+    func pastDeadline() async throws {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: -1))
+        let events = RecordedEvents()
+        let result = await releaser(api, signal: .available(SignalFixture.dirty(at: now)), events: events).reconcile(key)
+        #expect(result == .done)
+        let job = try #require(api.stored(key))
+        #expect(job.spec?.suspend == false)
+        #expect(job.metadata.annotation(CarbonAnnotations.releaseReason) == "max-delay")
+        #expect(job.spec?.template?.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.first?.preference.matchExpressions?.first?.values == ["default"])
+        #expect(api.writes == 1)
+        #expect(events.reasons == ["Released"])
+    }
+
+    @Test("a green grid releases to the green pool, and reconciling again writes nothing")
+    func greenOnce() async throws {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600))
+        let releaser = releaser(api, signal: .available(SignalFixture.green(at: now)))
+        #expect(await releaser.reconcile(key) == .done)
+        #expect(await releaser.reconcile(key) == .done)
+        #expect(api.writes == 1)
+        #expect(api.stored(key)?.metadata.annotation(CarbonAnnotations.releaseReason) == "green-window")
+    }
+
+    @Test("a dirty grid requeues for the exact time the decision needs")
+    func requeueAtTime() async {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600))
+        let result = await releaser(api, signal: .available(SignalFixture.dirty(at: now, nextGreenIn: 120))).reconcile(key)
+        #expect(result == .requeue(after: 120))
+        #expect(api.writes == 0)
+    }
+
+    @Test("a stale cache's release hits a conflict, re-reads, and does not release a Job someone else already released")
+    func staleCacheConflict() async {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600))
+        api.mutateStored(key, [.replace("/spec/suspend", false), .replace("/metadata/annotations/carbon-aware.io~1state", "released")])
+        let result = await releaser(api, signal: .available(SignalFixture.green(at: now))).reconcile(key)
+        #expect(result == .done)
+        #expect(api.writes == 0)
+    }
+
+    @Test("a stale cache of a Job a user edited is re-read and released from the fresh object")
+    func staleCacheUserEdit() async {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600))
+        api.mutateStored(key, [.add("/metadata/labels/team", "a")])
+        let result = await releaser(api, signal: .available(SignalFixture.green(at: now))).reconcile(key)
+        #expect(result == .done)
+        #expect(api.writes == 1)
+        #expect(api.stored(key)?.metadata.label("team") == "a")
+    }
+
+    @Test("the signal down for good: the Job is released at its deadline")
+    func signalDown() async {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 0))
+        #expect(await releaser(api, signal: .unavailable(reason: "down")).reconcile(key) == .done)
+        #expect(api.stored(key)?.metadata.annotation(CarbonAnnotations.releaseReason) == "max-delay")
+    }
+
+    @Test("a Job deleted before its release is done")
+    func deleted() async {
+        let api = FakeJobAPI()
+        #expect(await releaser(api, signal: .available(SignalFixture.green(at: now))).reconcile(key) == .done)
+    }
+
+    @Test("pacing holds back green releases beyond the rate, but never a deadline")
+    func pacing() async {
+        let api = FakeJobAPI()
+        for index in 0..<4 { api.create(heldJob(deadlineIn: 3600, name: "green-\(index)")) }
+        api.create(heldJob(deadlineIn: -1, name: "late"))
+        let policy = PolicyFixture.policy(CarbonAwarePolicySpec(releaseRatePerMinute: 2))
+        let releaser = releaser(api, signal: .available(SignalFixture.green(at: now)), policies: [policy])
+        var requeued = 0
+        for index in 0..<4 {
+            if case .requeue = await releaser.reconcile(ObjectKey(namespace: "batch", name: "green-\(index)")) { requeued += 1 }
+        }
+        #expect(requeued == 2)
+        #expect(await releaser.reconcile(ObjectKey(namespace: "batch", name: "late")) == .done)
+        #expect(api.writes == 3)
+    }
+
+    @Test("emissions avoided count (intensity at submission - at release) x energy")
+    func emissionsAvoided() async {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600).annotated(CarbonAnnotations.estimatedEnergyKWh, "2.5"))
+        let registry = MetricsRegistry()
+        _ = await releaser(api, signal: .available(SignalFixture.green(intensity: 100, at: now)), registry: registry).reconcile(key)
+        let metrics = ControllerMetrics(registry: registry)
+        #expect(metrics.emissionsAvoided.value() == 750)
+        #expect(metrics.releases.value(labels: ["reason": "green-window", "pool": "green-batch"]) == 1)
+    }
+
+    @Test("held gauges count held Jobs per namespace and policy, and those past their deadline")
+    func heldGauges() async {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600, name: "a"))
+        api.create(heldJob(deadlineIn: -600, name: "b"))
+        let registry = MetricsRegistry()
+        releaser(api, signal: .available(SignalFixture.dirty(at: now)), registry: registry).updateHeldGauges()
+        let metrics = ControllerMetrics(registry: registry)
+        #expect(metrics.heldJobs.value(labels: ["namespace": "batch", "policy": "default"]) == 2)
+        #expect(metrics.heldPastDeadline.value() == 1)
+    }
+}

@@ -1,0 +1,5 @@
+/// The webhook's release version, printed by `--version`; a test checks it equals the
+/// package's `VERSION` file, which the release tag `webhook-vX.Y.Z` is cut from.
+public enum WebhookVersion {
+    public static let current = "0.1.0"
+}
