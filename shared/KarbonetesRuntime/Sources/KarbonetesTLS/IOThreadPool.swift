@@ -15,7 +15,7 @@ package final class IOThreadPool: @unchecked Sendable {
     private var idleThreads = 0
     private var threadCount = 0
 
-    package init(name: String, idleTimeout: Double = 30, stackSize: Int = 512 * 1024) {
+    package init(name: String, idleTimeout: Double = 30, stackSize: Int = 8 * 1024 * 1024) {
         self.name = name
         self.idleTimeout = idleTimeout
         self.stackSize = stackSize
