@@ -14,6 +14,8 @@ cd "$root"
 helm="$root/.tools/bin/helm"
 kubectl="$root/.tools/bin/kubectl"
 kube_version=${KUBE_VERSION:-1.33.0}
+# The Python checkers must leave no __pycache__ in the tree.
+export PYTHONDONTWRITEBYTECODE=1
 chart=deploy/helm/karbonetes
 crd_file=carbonawarepolicies.carbon-aware.io.yaml
 base=deploy/kustomize/base
@@ -157,6 +159,12 @@ grafana_dashboards() {
   python3 monitoring/grafana/check_dashboards.py monitoring/grafana/dashboards/*.json
 }
 
+python_tools() {
+  python3 -c 'import ast, sys
+for path in sys.argv[1:]:
+    ast.parse(open(path, encoding="utf-8").read(), path)' deploy/lint/*.py monitoring/grafana/*.py
+}
+
 shell_scripts() {
   find scripts .ci deploy monitoring -type f \( -name '*.sh' -o -path '.ci/*' \) -print0 |
     xargs -0 grep -lZ -E '^#!.*(ba)?sh' | xargs -0 shellcheck --severity=warning
@@ -175,6 +183,7 @@ check "samples" samples
 check "promtool rules" promtool_rules
 check "grafana dashboards" grafana_dashboards
 check "yamllint" yamllint --strict -c .yamllint .yamllint deploy samples monitoring .github
+check "python tools compile" python_tools
 check "shellcheck" shell_scripts
 check "actionlint" actionlint -no-color
 
