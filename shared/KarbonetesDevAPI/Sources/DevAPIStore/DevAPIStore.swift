@@ -241,7 +241,9 @@ public struct DevAPIStore: Sendable {
         switch type.storageKey {
         case ResourceType.jobs.storageKey: try ResourceRules.prepareJobCreate(&object, uid: uid, name: name)
         case ResourceType.cronJobs.storageKey: try ResourceRules.prepareCronJobCreate(&object, name: name)
-        case ResourceType.namespaces.storageKey: object.setValue(["phase": "Active"], at: ["status"])
+        case ResourceType.namespaces.storageKey:
+            object.setValue(["phase": "Active"], at: ["status"])
+            object.setValue(.string(name), at: ["metadata", "labels", "kubernetes.io/metadata.name"])
         case ResourceType.customResourceDefinitions.storageKey:
             try ResourceRules.validateDefinition(object, name: name)
             object.setValue(ResourceRules.definitionStatus(object, now: now), at: ["status"])
@@ -448,6 +450,8 @@ public struct DevAPIStore: Sendable {
         new.setValue(.string(type.apiVersion), at: ["apiVersion"])
         new.setValue(.string(type.kind), at: ["kind"])
         switch type.storageKey {
+        case ResourceType.namespaces.storageKey:
+            new.setValue(.string(name), at: ["metadata", "labels", "kubernetes.io/metadata.name"])
         case ResourceType.jobs.storageKey where !statusOnly: try ResourceRules.validateJobUpdate(old: old, new: new, name: name)
         case ResourceType.cronJobs.storageKey where !statusOnly: try ResourceRules.validateCronJob(new, name: name)
         case ResourceType.customResourceDefinitions.storageKey where !statusOnly:

@@ -1,4 +1,4 @@
-import KarbonetesModels
+public import KarbonetesModels
 
 /// Reading and writing nested members by key path, which the store does on every write
 /// (metadata, spec, status) of objects it keeps as raw JSON so that no field is lost.
@@ -44,7 +44,7 @@ extension JSONValue {
     }
 
     /// The object's `metadata.labels` as strings (non-string values are skipped).
-    var labels: [String: String] {
+    public var labels: [String: String] {
         var result: [String: String] = [:]
         for (key, value) in value(at: ["metadata", "labels"])?.objectValue ?? [:] {
             if let text = value.stringValue { result[key] = text }

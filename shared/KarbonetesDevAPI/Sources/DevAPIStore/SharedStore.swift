@@ -65,16 +65,16 @@ public final class SharedStore: Sendable {
     /// The wall clock the store stamps objects with (injected, so tests can fix it).
     public var now: Date { clock() }
 
-    public func read<Result: Sendable>(_ body: (DevAPIStore) throws(StoreError) -> Result) throws(StoreError) -> Result {
-        try state.withLock { state throws(StoreError) in try body(state.store) }
+    public func read<Result: Sendable, Failure: Error>(_ body: (DevAPIStore) throws(Failure) -> Result) throws(Failure) -> Result {
+        try state.withLock { state throws(Failure) in try body(state.store) }
     }
 
     /// Runs a change and fans out what it committed. A body that throws commits nothing
     /// (the store is a value: the copy is dropped).
     @discardableResult
-    public func write<Result: Sendable>(_ body: (inout DevAPIStore, Date) throws(StoreError) -> Result) throws(StoreError) -> Result {
+    public func write<Result: Sendable, Failure: Error>(_ body: (inout DevAPIStore, Date) throws(Failure) -> Result) throws(Failure) -> Result {
         let now = clock()
-        let (result, slow) = try state.withLock { state throws(StoreError) -> (Result, [@Sendable () -> Void]) in
+        let (result, slow) = try state.withLock { state throws(Failure) -> (Result, [@Sendable () -> Void]) in
             var copy = state.store
             let before = copy.resourceVersion
             let result = try body(&copy, now)

@@ -14,6 +14,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case badRequest(String)
         case methodNotAllowed(String)
         case unsupportedMediaType(String)
+        case other(code: Int, reason: String, message: String)
     }
 
     private let kind: Kind
@@ -68,6 +69,18 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         StoreError(.unsupportedMediaType("the body of the request was in an unknown format: \(contentType)"), resource: "", group: "", name: "")
     }
 
+    /// Any other answer the server gives in a `Status`: admission denials and failures,
+    /// authentication, and injected faults.
+    public static func other(code: Int, reason: String, message: String) -> StoreError {
+        StoreError(.other(code: code, reason: reason, message: message), resource: "", group: "", name: "")
+    }
+
+    public static func unauthorized() -> StoreError { .other(code: 401, reason: Status.Reason.unauthorized, message: "Unauthorized") }
+
+    public static func internalError(_ message: String) -> StoreError {
+        .other(code: 500, reason: Status.Reason.internalError, message: "Internal error occurred: \(message)")
+    }
+
     /// The HTTP status code the real server uses for this case.
     public var code: Int {
         switch kind {
@@ -78,6 +91,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badRequest: 400
         case .methodNotAllowed: 405
         case .unsupportedMediaType: 415
+        case .other(let code, _, _): code
         }
     }
 
@@ -103,6 +117,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return Status(message: description, reason: Status.Reason.methodNotAllowed, code: code)
         case .unsupportedMediaType:
             return Status(message: description, reason: Status.Reason.unsupportedMediaType, code: code)
+        case .other(_, let reason, _):
+            return Status(message: description, reason: reason, code: code)
         }
     }
 
@@ -114,7 +130,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalid(let field, let message):
             let qualifiedKind = group.isEmpty ? objectKind : "\(objectKind).\(group)"
             return "\(qualifiedKind) \"\(name)\" is invalid: \(field): \(message)"
-        case .gone(let message), .badRequest(let message), .methodNotAllowed(let message), .unsupportedMediaType(let message):
+        case .gone(let message), .badRequest(let message), .methodNotAllowed(let message), .unsupportedMediaType(let message),
+            .other(_, _, let message):
             return message
         }
     }
