@@ -9,7 +9,8 @@ package enum HTTPSerialization {
         headers: HTTPHeaders,
         contentLength: Int?,
         chunked: Bool,
-        close: Bool
+        close: Bool,
+        keepAliveHeader: Bool = false
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128 + headers.count * 32)
@@ -27,7 +28,12 @@ package enum HTTPSerialization {
         } else if chunked {
             out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
         }
-        if close { out.append(contentsOf: "Connection: close\r\n".utf8) }
+        if close {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if keepAliveHeader {
+            // HTTP/1.0 clients keep the connection only when the response says so.
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
         out.append(contentsOf: [13, 10])
         return out
     }

@@ -120,7 +120,8 @@ struct ConnectionLoop {
                 headers: response.headers,
                 contentLength: sendsBody ? body.count : nil,
                 chunked: false,
-                close: close
+                close: close,
+                keepAliveHeader: request.version == .http10
             )
             if sendsBody && request.method != .head { bytes.append(contentsOf: body) }
             return write(bytes, what: "response") && !close

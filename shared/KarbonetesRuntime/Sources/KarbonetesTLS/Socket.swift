@@ -94,6 +94,20 @@ package final class Socket: @unchecked Sendable {
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// TCP keep-alive probes after 30 s of silence, so that a watch on a connection whose peer
+    /// vanished (a node gone, a NAT entry dropped) fails within about a minute instead of never.
+    private func enableKeepAlive() {
+        var one: Int32 = 1
+        var idle: Int32 = 30
+        var interval: Int32 = 10
+        var count: Int32 = 3
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        _ = setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, size)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, size)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, size)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, size)
+    }
+
     /// Binds and listens; port 0 picks a free port, returned with the socket.
     package static func listen(host: String, port: Int, backlog: Int32 = 1024) throws -> (Socket, Int) {
         let name = "\(host):\(port)"
@@ -176,6 +190,7 @@ package final class Socket: @unchecked Sendable {
                 continue
             }
             let socket = Socket(fd: fd, peer: name)
+            socket.enableKeepAlive()
             if Glibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 {
                 socket.setNoDelay()
                 return socket

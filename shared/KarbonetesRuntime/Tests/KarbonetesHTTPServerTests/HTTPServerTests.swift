@@ -72,6 +72,22 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("answers pipelined requests in order, keeps HTTP/1.0 alive only when asked, and closes after the last")
+    func pipeliningAndHTTP10() async throws {
+        let server = try makeServer(testRouter())
+        try await withRunning(server) { server in
+            let raw = "GET /hello?name=one HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?name=two HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                + "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?name=three HTTP/1.0\r\n\r\nGET /hello?name=never HTTP/1.1\r\nHost: x\r\n\r\n"
+            let outcome = try await rawExchange(port: server.port, raw)
+            #expect(outcome.closed)
+            let bodies = outcome.text.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\r" && $0 != "H" } }
+            #expect(bodies.filter { $0.hasPrefix("hello") } == ["hello one\n", "hello two\n", "hello three\n"])
+            #expect(outcome.text.components(separatedBy: "HTTP/1.1 200 OK").count - 1 == 4)
+            #expect(outcome.text.components(separatedBy: "Connection: keep-alive").count - 1 == 1)
+            #expect(!outcome.text.contains("never"))
+        }
+    }
+
     @Test("closes an idle connection after the idle timeout and a slowloris one after the read timeout")
     func slowClients() async throws {
         let server = try makeServer(
