@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(
             name: "SignalProvidersTests",
             dependencies: [
-                "SignalProviders", "SignalCore",
+                "SignalProviders", "SignalCore", "SignalTestKit", "SignalHTTP",
                 .product(name: "KarbonetesModels", package: "KarbonetesModels"),
                 .product(name: "KarbonetesHTTP", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesHTTPServer", package: "KarbonetesRuntime"),
