@@ -70,12 +70,15 @@ public struct KubeClient: Sendable {
     // MARK: Typed calls
 
     public func get<T: Codable & Sendable>(
-        _ type: T.Type, _ resource: ResourceDescriptor, namespace: String? = nil, name: String, subresource: String? = nil
+        _ type: T.Type, _ resource: ResourceDescriptor, namespace: String? = nil, name: String, subresource: String? = nil,
+        timeout: Duration? = nil
     ) async throws -> T {
         let object = Self.describe(resource, namespace: namespace, name: name)
         let response = try await send(
             verb: "get", object: object, resource: resource,
-            HTTPClientRequest(method: .get, path: try path(resource, namespace: namespace, name: name, subresource: subresource, object: object)))
+            HTTPClientRequest(
+                method: .get, path: try path(resource, namespace: namespace, name: name, subresource: subresource, object: object),
+                timeout: timeout))
         return try decode(type, response.body, object: object)
     }
 
@@ -113,7 +116,7 @@ public struct KubeClient: Sendable {
 
     /// POSTs `object`; the namespace is `namespace` or the object's own.
     public func create<T: Codable & Sendable>(
-        _ object: T, _ resource: ResourceDescriptor, namespace: String? = nil
+        _ object: T, _ resource: ResourceDescriptor, namespace: String? = nil, timeout: Duration? = nil
     ) async throws -> T {
         let name = (object as? any KubernetesObject)?.metadata.name
         let namespace = namespace ?? (object as? any KubernetesObject)?.metadata.namespace
@@ -122,14 +125,14 @@ public struct KubeClient: Sendable {
         let body = try encode(object, object: described)
         let response = try await send(
             verb: "create", object: described, resource: resource,
-            HTTPClientRequest(method: .post, path: resource.path(namespace: namespace), headers: Self.jsonHeaders, body: body))
+            HTTPClientRequest(method: .post, path: resource.path(namespace: namespace), headers: Self.jsonHeaders, body: body, timeout: timeout))
         return try decode(T.self, response.body, object: described)
     }
 
     /// PUTs the whole object with its `metadata.resourceVersion` as the precondition: a
     /// concurrent write makes it fail with 409 (`isConflict`). Only for fully modelled types.
     public func update<T: KubernetesObject>(
-        _ object: T, _ resource: ResourceDescriptor, subresource: String? = nil
+        _ object: T, _ resource: ResourceDescriptor, subresource: String? = nil, timeout: Duration? = nil
     ) async throws -> T {
         let name = object.metadata.name
         let described = Self.describe(resource, namespace: object.metadata.namespace, name: name)
@@ -140,7 +143,7 @@ public struct KubeClient: Sendable {
             HTTPClientRequest(
                 method: .put,
                 path: try path(resource, namespace: object.metadata.namespace, name: name, subresource: subresource, object: described),
-                headers: Self.jsonHeaders, body: body))
+                headers: Self.jsonHeaders, body: body, timeout: timeout))
         return try decode(T.self, response.body, object: described)
     }
 

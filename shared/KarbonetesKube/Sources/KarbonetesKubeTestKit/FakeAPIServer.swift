@@ -63,6 +63,7 @@ public actor FakeAPIServer: KubeTransport {
     private var nextWatcherID = 0
     private var nextUID = 0
     private var queuedFailures: [(code: Int, retryAfter: Int?, matches: @Sendable (RecordedRequest) -> Bool)] = []
+    private var persistentFailure: (code: Int, matches: @Sendable (RecordedRequest) -> Bool)?
     public private(set) var requests: [RecordedRequest] = []
     private let clock: any KubeClock
     /// Keeps at most this many history entries; older ones are compacted away.
@@ -112,6 +113,13 @@ public actor FakeAPIServer: KubeTransport {
     public func failNext(code: Int, retryAfter: Int? = nil, where matches: @escaping @Sendable (RecordedRequest) -> Bool = { _ in true }) {
         queuedFailures.append((code, retryAfter, matches))
     }
+
+    /// Every request that `matches` gets `code` until ``stopFailing()``: an API server outage.
+    public func failAll(code: Int, where matches: @escaping @Sendable (RecordedRequest) -> Bool = { _ in true }) {
+        persistentFailure = (code, matches)
+    }
+
+    public func stopFailing() { persistentFailure = nil }
 
     public var openWatchCount: Int { watchers.count }
     public var currentResourceVersion: String { String(resourceVersion) }
@@ -380,6 +388,9 @@ public actor FakeAPIServer: KubeTransport {
     }
 
     private func takeFailure(_ request: RecordedRequest) -> HTTPClientResponse? {
+        if let persistentFailure, persistentFailure.matches(request) {
+            return Self.status(persistentFailure.code, Self.reason(persistentFailure.code), "injected outage \(persistentFailure.code)")
+        }
         guard let index = queuedFailures.firstIndex(where: { $0.matches(request) }) else { return nil }
         let failure = queuedFailures.remove(at: index)
         var response = Self.status(failure.code, Self.reason(failure.code), "injected failure \(failure.code)")

@@ -93,6 +93,39 @@ public final class ManualClock: KubeClock {
     }
 }
 
+extension ManualClock {
+    /// Waits (in real time) until the code under test has gone quiet: at least one sleeper, and
+    /// the number of sleepers unchanged over a few milliseconds. For tests with several
+    /// concurrent sleepers whose exact count is an implementation detail.
+    public func settle(timeout: Duration = .seconds(5)) async throws {
+        let start = ContinuousClock.now
+        var last = -1
+        var stableRounds = 0
+        while stableRounds < 4 {
+            if ContinuousClock.now - start > timeout { throw ManualClockTimeout(expected: 1, actual: sleeperCount) }
+            try await Task.sleep(for: .milliseconds(2))
+            let current = sleeperCount
+            if current == last, current > 0 {
+                stableRounds += 1
+            } else {
+                stableRounds = 0
+            }
+            last = current
+        }
+    }
+
+    /// Advances in steps, letting the code under test settle before each step.
+    public func advance(by total: Duration, step: Duration) async throws {
+        var moved = Duration.zero
+        while moved < total {
+            try await settle()
+            let next = min(step, total - moved)
+            advance(by: next)
+            moved += next
+        }
+    }
+}
+
 /// The code under test never went to sleep on the manual clock.
 public struct ManualClockTimeout: Error, CustomStringConvertible {
     public let expected: Int
