@@ -69,8 +69,11 @@ let package = Package(
         .testTarget(
             name: "DevAPIServerTests",
             dependencies: [
-                "DevAPIStore", "DevAPIServer", "DevAPIPKI",
+                "DevAPIStore", "DevAPIServer", "DevAPIPKI", "DevAPIControllers", "karbonetes-devapi",
                 .product(name: "KarbonetesModels", package: "KarbonetesModels"),
+                .product(name: "KarbonetesModelsTestKit", package: "KarbonetesModels"),
+                .product(name: "KarbonetesRuntimeTestKit", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesLifecycle", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesHTTP", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesHTTPServer", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesHTTPClient", package: "KarbonetesRuntime"),

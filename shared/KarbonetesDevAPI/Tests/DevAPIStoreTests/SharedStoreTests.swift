@@ -36,14 +36,14 @@ struct SharedStoreTests {
     func dropAndFailedWrite() async throws {
         let shared = SharedStore(store: try makeStore(), clock: { epoch })
         let stream = try shared.watch(.jobs, namespace: nil, since: nil) { signal -> Int in 1 }
-        let version = try shared.read { $0.resourceVersion }
+        let version = shared.read { $0.resourceVersion }
         #expect(throws: StoreError.self) {
             try shared.write { store, now throws(StoreError) in
                 try store.create(JobFixture.plain(name: "ok").raw, type: .jobs, namespace: "batch", now: now)
                 try store.create(JobFixture.plain(name: "ok").raw, type: .jobs, namespace: "batch", now: now)
             }
         }
-        #expect(try shared.read { $0.resourceVersion } == version)
+        #expect(shared.read { $0.resourceVersion } == version)
         shared.dropWatches(of: ResourceType.jobs.storageKey)
         var count = 0
         for await _ in stream { count += 1 }
