@@ -1,5 +1,6 @@
 public import Foundation
 import KarbonetesMetrics
+import Synchronization
 public import KarbonetesLogging
 public import KarbonetesModels
 
@@ -28,6 +29,7 @@ public struct JobReleaser: Sendable {
     private let metrics: ControllerMetrics
     private let logger: Logger
     private let now: @Sendable () -> Date
+    private let announced = AnnouncedHolds()
 
     public init(
         cache: any JobCache, writer: any JobWriter, policies: any PolicyLookup, signal: any SignalProvider, events: any EventSink,
@@ -69,6 +71,10 @@ public struct JobReleaser: Sendable {
             return .done
         case .wait(let until, let reason):
             log.debug("holding", metadata: ["reason": reason.rawValue, "until": RFC3339.format(until)])
+            if let deadline = decision.deadline, announced.firstTime(job) {
+                let why = reason == .signalUnavailable ? "the carbon signal is unavailable" : "the grid in region \(policy.region) is not green"
+                await events.record(job, type: .normal, reason: "Deferred", message: "held because \(why); released at a green window or at \(RFC3339.format(deadline)) at the latest")
+            }
             return .requeue(after: max(0.05, until.timeIntervalSince(current)))
         case .release(let pool, let kind, let reason):
             if reason.mayBePaced, let rate = policy.releaseRatePerMinute,
@@ -154,5 +160,19 @@ public struct JobReleaser: Sendable {
         }
         for (labels, count) in counts { metrics.heldJobs.set(Double(count), labels: labels) }
         metrics.heldPastDeadline.set(Double(pastDeadline))
+    }
+}
+
+/// Which held Jobs this process has already announced with a `Deferred` Event, so a Job gets
+/// one per hold and not one per recheck (a restart announces again; the recorder aggregates).
+final class AnnouncedHolds: Sendable {
+    private let seen = Mutex<Set<String>>([])
+
+    func firstTime(_ job: Job) -> Bool {
+        let identity = job.metadata.uid ?? job.key.description
+        return seen.withLock { seen in
+            if seen.count > 100_000 { seen.removeAll() }
+            return seen.insert(identity).inserted
+        }
     }
 }

@@ -138,6 +138,18 @@ struct JobReleaserTests {
         #expect(api.writes == 0)
     }
 
+    @Test("a held Job gets one Deferred Event per hold, not one per recheck")
+    func deferredOnce() async {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600))
+        let events = RecordedEvents()
+        let releaser = releaser(api, signal: .available(SignalFixture.dirty(at: now)), events: events)
+        _ = await releaser.reconcile(key)
+        _ = await releaser.reconcile(key)
+        #expect(events.reasons == ["Deferred"])
+        #expect(events.events.withLock { $0.first?.1.contains("2026-12-03T11:00:00Z") } == true)
+    }
+
     @Test("a stale cache's release hits a conflict, re-reads, and does not release a Job someone else already released")
     func staleCacheConflict() async {
         let api = FakeJobAPI()
@@ -210,5 +222,50 @@ struct JobReleaserTests {
         let metrics = ControllerMetrics(registry: registry)
         #expect(metrics.heldJobs.value(labels: ["namespace": "batch", "policy": "default"]) == 2)
         #expect(metrics.heldPastDeadline.value() == 1)
+    }
+}
+
+@Suite("Waking regions and policy status")
+struct RegionAndStatusTests {
+    @Test("a region that turns green is reported once, not while it stays green")
+    func flips() {
+        var detector = GreenFlipDetector()
+        #expect(detector.observe(region: "ES", green: false) == false)
+        #expect(detector.observe(region: "ES", green: true) == true)
+        #expect(detector.observe(region: "ES", green: true) == false)
+        #expect(detector.observe(region: "ES", green: false) == false)
+        #expect(detector.observe(region: "ES", green: true) == true)
+        #expect(detector.observe(region: "NO", green: true) == true)
+    }
+
+    @Test("held Jobs are grouped by the region their policy resolves to")
+    func groupsByRegion() {
+        let jobs = [
+            heldJob(deadlineIn: 60, name: "a").job,
+            heldJob(deadlineIn: 60, name: "b").annotated(CarbonAnnotations.region, "ES").job,
+            JobFixture.carbonAware(name: "c").job,
+        ]
+        let groups = HeldJobsByRegion.group(jobs, policies: StaticPolicies([PolicyFixture.policy(CarbonAwarePolicySpec(region: "NO"))]))
+        #expect(groups == ["NO": [ObjectKey(namespace: "batch", name: "a")], "ES": [ObjectKey(namespace: "batch", name: "b")]])
+    }
+
+    @Test("policy status is patched only when the held count or generation changed")
+    func statusPatch() throws {
+        var policy = PolicyFixture.policy(CarbonAwarePolicySpec())
+        let patch = try #require(PolicyStatus.patch(for: policy, heldJobs: 3, now: now))
+        #expect(patch["status"]?["heldJobs"] == 3)
+        policy.status = PolicyStatus.desired(for: policy, heldJobs: 3, now: now)
+        #expect(PolicyStatus.patch(for: policy, heldJobs: 3, now: now) == nil)
+        #expect(PolicyStatus.patch(for: policy, heldJobs: 4, now: now) != nil)
+        #expect(PolicyStatus.heldCounts([heldJob(deadlineIn: 5, name: "x").job, heldJob(deadlineIn: 5, name: "y").job]) == [ObjectKey(namespace: "batch", name: "default"): 2])
+    }
+}
+
+@Suite("Release metadata")
+struct ControllerVersionTests {
+    @Test("--version prints the package's VERSION file")
+    func versionMatchesFile() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("VERSION")
+        #expect(try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == ControllerVersion.current)
     }
 }
