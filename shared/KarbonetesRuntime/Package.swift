@@ -51,7 +51,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "karbonetes-bench-http",
-            dependencies: ["KarbonetesHTTPServer", "KarbonetesHTTP", "KarbonetesLifecycle", "KarbonetesLogging", "KarbonetesCommandLine"]
+            dependencies: [
+                "KarbonetesHTTPServer", "KarbonetesHTTP", "KarbonetesLifecycle", "KarbonetesLogging", "KarbonetesCommandLine",
+                "KarbonetesMetrics",
+            ]
         ),
         .testTarget(name: "KarbonetesLoggingTests", dependencies: ["KarbonetesLogging"]),
         .testTarget(name: "KarbonetesMetricsTests", dependencies: ["KarbonetesMetrics"]),
