@@ -50,6 +50,7 @@ let package = Package(
                 .product(name: "KarbonetesTLS", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesKubeClient", package: "KarbonetesKube"),
                 .product(name: "KarbonetesKubeConfig", package: "KarbonetesKube"),
+                .product(name: "KarbonetesControllerRuntime", package: "KarbonetesKube"),
                 .product(name: "KarbonetesSignalClient", package: "KarbonetesSignalClient"),
             ]
         ),
