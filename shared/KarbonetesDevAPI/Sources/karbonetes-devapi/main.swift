@@ -36,7 +36,7 @@ func duration(_ text: String) throws -> TimeInterval {
 }
 
 let flags = FlagSet(
-    program: "karbonetes-devapi", version: "karbonetes-devapi \(devAPIVersion)",
+    program: "karbonetes-devapi", version: devAPIVersion,
     summary: "A local Kubernetes API server for development and tests (not a production API server): HTTPS with its own CA, bearer-token auth, namespaces, jobs, cronjobs, leases, events, CRDs and their custom resources, mutating webhooks.",
     flags: [listenFlag, dataDirFlag, kubeconfigOutFlag, jobLifecycleFlag, jobDurationFlag, cronJobsFlag, historyFlag, bookmarkFlag, .logLevel])
 
