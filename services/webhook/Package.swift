@@ -61,6 +61,21 @@ let package = Package(
                 .product(name: "KarbonetesModelsTestKit", package: "KarbonetesModels"),
             ]
         ),
+        .testTarget(
+            name: "WebhookServerTests",
+            dependencies: [
+                "WebhookCore",
+                "WebhookServer",
+                .product(name: "KarbonetesModelsTestKit", package: "KarbonetesModels"),
+                .product(name: "KarbonetesHTTP", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesHTTPClient", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesHTTPServer", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesRuntimeTestKit", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesTLS", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesMetrics", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesLogging", package: "KarbonetesRuntime"),
+            ]
+        ),
     ]
 )
 
