@@ -13,7 +13,7 @@ SWIFT_TEST_FLAGS ?=
 SWIFT_BUILD_FLAGS ?= -c release
 
 # Every Swift package, in dependency order.
-PACKAGES := shared/KarbonetesModels shared/KarbonetesRuntime shared/KarbonetesSignalClient shared/KarbonetesCarbon
+PACKAGES := shared/KarbonetesModels shared/KarbonetesRuntime shared/KarbonetesCarbon shared/KarbonetesSignalClient shared/KarbonetesKube shared/KarbonetesDevAPI services/signal services/webhook services/controller tools/eval
 
 TEST_TARGETS :=
 LINT_TARGETS :=

@@ -32,7 +32,7 @@ pip_list="$root/scripts/deps/pip.txt"
 pip_stamp="$stamp_dir/pip.stamp"
 if [ -n "$(read_list "$pip_list")" ] && ! cmp -s "$pip_list" "$pip_stamp" 2>/dev/null; then
   echo "install-deps: installing PyPI packages"
-  read_list "$pip_list" | xargs python3 -m pip install -q --disable-pip-version-check
+  read_list "$pip_list" | PIP_BREAK_SYSTEM_PACKAGES=1 xargs python3 -m pip install -q --disable-pip-version-check
   cp "$pip_list" "$pip_stamp"
 fi
 
