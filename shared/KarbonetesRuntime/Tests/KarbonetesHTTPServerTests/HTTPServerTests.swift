@@ -202,6 +202,31 @@ struct HTTPServerTests {
         await #expect(throws: (any Error).self) { try await rawExchange(port: port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") }
     }
 
+    @Test("ends an endless streamed response at shutdown, so a watch does not hold the drain")
+    func shutdownEndsStreams() async throws {
+        var router = Router()
+        router.add(.get, "/watch") { _ in
+            // Yields one line and then nothing, like a quiet watch.
+            let (stream, continuation) = AsyncStream<Data>.makeStream()
+            continuation.yield(Data("{\"type\":\"BOOKMARK\"}\n".utf8))
+            return HTTPResponse(body: .stream(stream))
+        }
+        let server = try makeServer(router, timeouts: HTTPServerTimeouts(shutdownGrace: .seconds(5)))
+        // Its own task, so that only the server is cancelled and the watch keeps reading.
+        let serverTask = Task { try await server.run() }
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!))
+        let response = try await client.stream(HTTPClientRequest(path: "/watch"))
+        try await Task.sleep(for: .milliseconds(200))
+        let cancelled = ContinuousClock.now
+        serverTask.cancel()
+        var lines: [String] = []
+        for try await line in response.lines { lines.append(String(decoding: line, as: UTF8.self)) }
+        try await serverTask.value
+        // Well within the 5 s grace period: the server ended the stream, it did not cut it.
+        #expect(ContinuousClock.now - cancelled < .seconds(2))
+        #expect(lines == [#"{"type":"BOOKMARK"}"#])
+    }
+
     @Test("counts requests and open connections and serves them at /metrics, with health checks")
     func metricsAndHealth() async throws {
         let registry = MetricsRegistry()
