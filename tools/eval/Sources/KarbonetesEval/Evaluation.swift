@@ -1,6 +1,8 @@
+import Dispatch
 public import Foundation
 public import KarbonetesCarbon
 public import KarbonetesModels
+import Synchronization
 
 /// The strategies compared. The four in the middle are the decision engine itself, fed a
 /// signal derived from the trace; `runNow` and `oracle` bound what any strategy can do.
@@ -82,9 +84,15 @@ public struct StrategyRun: Sendable {
 }
 
 public enum Evaluation {
-    /// Replays every Job under every strategy, in ``Strategy/allCases`` order.
+    /// Replays every Job under every strategy, in the order given. Strategies are independent,
+    /// so they run on all cores (a CPU-bound caller's thread, not the cooperative pool).
     public static func run(trace: CarbonTrace, jobs: [EvalJob], settings: EvaluationSettings, strategies: [Strategy] = Strategy.allCases) -> [StrategyRun] {
-        strategies.map { run($0, trace: trace, jobs: jobs, settings: settings) }
+        let results = Mutex<[StrategyRun?]>(Array(repeating: nil, count: strategies.count))
+        DispatchQueue.concurrentPerform(iterations: strategies.count) { index in
+            let result = run(strategies[index], trace: trace, jobs: jobs, settings: settings)
+            results.withLock { $0[index] = result }
+        }
+        return results.withLock { $0.compactMap { $0 } }
     }
 
     public static func run(_ strategy: Strategy, trace: CarbonTrace, jobs: [EvalJob], settings: EvaluationSettings) -> StrategyRun {

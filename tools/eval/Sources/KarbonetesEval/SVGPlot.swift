@@ -22,7 +22,7 @@ public enum SVGPlot {
         let yMax = niceCeiling(peak)
         func y(_ intensity: Double) -> Double { top + chartHeight - intensity / yMax * chartHeight }
         let lanesTop = top + chartHeight + 40
-        let height = lanesTop + Double(runs.count) * laneHeight + 40
+        let height = lanesTop + Double(runs.count) * laneHeight + 16
 
         var svg: [String] = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" viewBox=\"0 0 \(f(width)) \(f(height))\" font-family=\"sans-serif\" font-size=\"11\">",
@@ -50,7 +50,7 @@ public enum SVGPlot {
             svg.append("<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(value)))\" y2=\"\(f(y(value)))\" stroke=\"#e5e7eb\"/>")
             svg.append("<text x=\"\(f(left - 6))\" y=\"\(f(y(value) + 4))\" text-anchor=\"end\">\(GreenRule.number(value))</text>")
         }
-        svg.append("<text x=\"16\" y=\"\(f(top + chartHeight / 2))\" transform=\"rotate(-90 16 \(f(top + chartHeight / 2)))\" text-anchor=\"middle\">gCO2eq/kWh</text>")
+        svg.append("<text x=\"\(f(left - 48))\" y=\"\(f(top + chartHeight / 2))\" transform=\"rotate(-90 \(f(left - 48)) \(f(top + chartHeight / 2)))\" text-anchor=\"middle\">gCO2eq/kWh</text>")
 
         let dayCount = span / 86_400
         let tickDays = max(1, Int((dayCount / 14).rounded(.up)))
@@ -59,7 +59,9 @@ public enum SVGPlot {
             let date = Date(timeIntervalSince1970: tick)
             let tx = x(date)
             svg.append("<line x1=\"\(f(tx))\" x2=\"\(f(tx))\" y1=\"\(f(top))\" y2=\"\(f(lanesTop + Double(runs.count) * laneHeight))\" stroke=\"#f3f4f6\"/>")
-            svg.append("<text x=\"\(f(tx))\" y=\"\(f(top + chartHeight + 16))\" text-anchor=\"middle\">\(String(RFC3339.format(date).prefix(10)))</text>")
+            if tx <= width - right - 30 {
+                svg.append("<text x=\"\(f(tx))\" y=\"\(f(top + chartHeight + 16))\" text-anchor=\"middle\">\(String(RFC3339.format(date).prefix(10)))</text>")
+            }
             tick += Double(tickDays) * 86_400
         }
 

@@ -13,6 +13,7 @@ struct Configuration {
     var to: Date
     var settings: EvaluationSettings
     var json: Bool
+    var jsonOut: String?
     var plot: String?
     var plotDays: Int
 }
@@ -40,10 +41,11 @@ enum Flags {
         name: "forecast-noise", default: "0.2", help: "Relative standard deviation of the noisy forecast's error.", valueName: "sigma", environment: "")
     static let noiseSeed = Flag(name: "noise-seed", default: "1", help: "Seed of the noisy forecast.", valueName: "n", environment: "")
     static let json = Flag(name: "json", help: "Print the results as JSON instead of a table.", isBoolean: true, environment: "")
+    static let jsonOut = Flag(name: "json-out", help: "Also write the JSON to this file (the table still goes to stdout).", valueName: "file.json", environment: "")
     static let plot = Flag(name: "plot", help: "Write an SVG of intensity and job starts (and a PNG next to it when rsvg-convert or convert exists).", valueName: "file.svg", environment: "")
     static let plotDays = Flag(name: "plot-days", default: "14", help: "Days shown in the plot from the first arrival (0: all).", valueName: "n", environment: "")
 
-    static let all = [trace, column, workload, maxDelay, from, to, powerKW, staticWindow, threshold, forecastNoise, noiseSeed, json, plot, plotDays]
+    static let all = [trace, column, workload, maxDelay, from, to, powerKW, staticWindow, threshold, forecastNoise, noiseSeed, json, jsonOut, plot, plotDays]
 }
 
 func parseTime(_ text: String) throws -> Date {
@@ -117,7 +119,7 @@ let configuration = flagSet.parseOrExit { flags in
         settings: EvaluationSettings(
             staticWindow: staticWindow, threshold: threshold, forecastNoise: ForecastNoise(relativeSigma: sigma, seed: noiseSeed),
             powerKW: try flags.value(Flags.powerKW, positiveNumber)),
-        json: try flags.bool(Flags.json), plot: flags.string(Flags.plot), plotDays: plotDays)
+        json: try flags.bool(Flags.json), jsonOut: flags.string(Flags.jsonOut), plot: flags.string(Flags.plot), plotDays: plotDays)
 }
 
 func fail(_ message: String) -> Never {
@@ -135,8 +137,12 @@ let report = EvaluationReport(
 
 do {
     print(configuration.json ? try report.json() : report.table())
+    if let path = configuration.jsonOut {
+        try Data((try report.json() + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        FileHandle.standardError.write(Data("karbonetes-eval: wrote \(path)\n".utf8))
+    }
 } catch {
-    fail("cannot encode the report: \(error)")
+    fail("cannot write the report: \(error)")
 }
 
 for run in runs {
