@@ -74,6 +74,15 @@ let package = Package(
                 .product(name: "KarbonetesMetrics", package: "KarbonetesRuntime"),
             ]
         ),
+        .testTarget(
+            name: "KarbonetesKubeIntegrationTests",
+            dependencies: [
+                "KarbonetesKubeConfig", "KarbonetesKubeClient", "KarbonetesControllerRuntime",
+                .product(name: "KarbonetesModels", package: "KarbonetesModels"),
+                .product(name: "KarbonetesHTTP", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesHTTPClient", package: "KarbonetesRuntime"),
+            ]
+        ),
     ]
 )
 

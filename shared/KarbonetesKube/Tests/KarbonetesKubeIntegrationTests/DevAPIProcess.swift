@@ -1,0 +1,123 @@
+import Dispatch
+import Foundation
+import KarbonetesHTTP
+import KarbonetesHTTPClient
+import KarbonetesKubeClient
+import KarbonetesKubeConfig
+import KarbonetesModels
+import Testing
+
+/// Where `karbonetes-devapi` is: `KARBONETES_DEVAPI`, else the repository's `bin/` (made by
+/// `make devapi`), else the DevAPI package's own debug build. Nil when none is built.
+let devAPIExecutable: String? = {
+    // #filePath is <root>/shared/KarbonetesKube/Tests/KarbonetesKubeIntegrationTests/<file>.
+    var root = #filePath as NSString
+    for _ in 0..<5 { root = root.deletingLastPathComponent as NSString }
+    var candidates: [String] = []
+    if let explicit = ProcessInfo.processInfo.environment["KARBONETES_DEVAPI"] { candidates.append(explicit) }
+    candidates.append(root.appendingPathComponent("bin/karbonetes-devapi"))
+    candidates.append(root.appendingPathComponent("shared/KarbonetesDevAPI/.build/debug/karbonetes-devapi"))
+    let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    if found == nil {
+        print(
+            "KarbonetesKubeIntegrationTests: skipped: karbonetes-devapi is not built (run `make devapi`, or "
+                + "`swift build --package-path ../KarbonetesDevAPI --product karbonetes-devapi`, or set KARBONETES_DEVAPI)")
+    }
+    return found
+}()
+
+/// One `karbonetes-devapi` process for a test, on a free port with its own data folder;
+/// stopped with SIGTERM at the end.
+final class DevAPIProcess: @unchecked Sendable {
+    private let process = Process()
+    private let output = Pipe()
+    let directory: String
+    var kubeconfig: String { directory + "/kubeconfig" }
+
+    init(arguments: [String] = []) throws {
+        directory = NSTemporaryDirectory() + "karbonetes-kube-devapi-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: devAPIExecutable ?? "/nonexistent")
+        process.arguments =
+            ["--listen", "127.0.0.1:0", "--data-dir", directory + "/data", "--kubeconfig-out", directory + "/kubeconfig", "--log-level", "warning"]
+            + arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+    }
+
+    /// Starts it and waits (off the cooperative pool) for its `ready on https://…` line.
+    func start() async throws {
+        try process.run()
+        let handle = output.fileHandleForReading
+        let line: String = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var bytes = Data()
+                while true {
+                    let chunk = handle.readData(ofLength: 1)
+                    if chunk.isEmpty || chunk.first == UInt8(ascii: "\n") { break }
+                    bytes.append(chunk)
+                }
+                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        guard line.contains("ready on") else { throw DevAPIStartFailure(line: line) }
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { stop() }
+
+    /// A client from the kubeconfig the server wrote: the path a service takes.
+    func client(qps: Double = 200, burst: Int = 400) throws -> KubeClient {
+        try KubeClient(config: KubeConfigLoader.load(kubeconfigAt: kubeconfig), qps: qps, burst: burst, userAgent: "karbonetes-kube-tests")
+    }
+
+    /// Calls a `/devapi/…` admin endpoint (faults, compaction, dropping watches).
+    func admin(_ client: KubeClient, _ method: String, _ path: String, body: JSONValue? = nil) async throws {
+        var request = HTTPClientRequest(method: HTTPMethod(method), path: path)
+        if let body {
+            request.body = try KubernetesJSON.encoder.encode(body)
+            request.headers.add("Content-Type", "application/json")
+        }
+        _ = try await client.send(verb: "admin", object: path, resource: .namespaces, request)
+    }
+}
+
+struct DevAPIStartFailure: Error, CustomStringConvertible {
+    let line: String
+    var description: String { "karbonetes-devapi did not start: \(line)" }
+}
+
+/// A batch/v1 Job the dev API server accepts (it checks the pod template as the real one does).
+func jobJSON(_ name: String, namespace: String = "default", labels: [String: String] = [:], suspend: Bool = true) -> JSONValue {
+    [
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": .object(labels.mapValues { .string($0) })],
+        "spec": [
+            "suspend": .bool(suspend),
+            "template": [
+                "spec": ["restartPolicy": "Never", "containers": [["name": "main", "image": "busybox", "command": ["true"]]]]
+            ],
+        ],
+    ]
+}
+
+/// Polls until the condition holds, or records an issue after the timeout.
+func eventually(
+    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async -> Bool
+) async {
+    let start = ContinuousClock.now
+    while !(await condition()) {
+        if ContinuousClock.now - start > timeout {
+            Issue.record("timed out waiting for \(what)", sourceLocation: sourceLocation)
+            return
+        }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+}
