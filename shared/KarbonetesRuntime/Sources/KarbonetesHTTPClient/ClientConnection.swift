@@ -140,6 +140,7 @@ final class LineReader: Sendable {
                         throw HTTPClientError.lineTooLong(server, limit: maxLineLength)
                     }
                     for line in lines where !deliver(line) { return }
+                    if splitter.overflowed { throw HTTPClientError.lineTooLong(server, limit: maxLineLength) }
                 case .end:
                     if let last = splitter.finish() { _ = deliver(last) }
                     continuation.finish()

@@ -107,15 +107,17 @@ struct LineSplitterTests {
         #expect(lines == testCase.wantLines)
     }
 
-    @Test("refuses a line over the cap, finished or not, instead of buffering it")
-    func cap() {
+    @Test("returns the lines before one over the cap, finished or not, then refuses instead of buffering it")
+    func cap() throws {
         var finished = LineSplitter(maxLineLength: 4)
-        #expect(throws: LineSplitter.LineTooLong.self) { try finished.append(Data("abcdefgh\n".utf8)) }
+        #expect(try finished.append(Data("ok\nabcdefgh\nlater\n".utf8)) == [Data("ok".utf8)])
+        #expect(finished.overflowed)
+        #expect(throws: LineSplitter.LineTooLong.self) { try finished.append(Data("x\n".utf8)) }
         var unfinished = LineSplitter(maxLineLength: 4)
-        #expect(throws: LineSplitter.LineTooLong.self) {
-            _ = try unfinished.append(Data("abc".utf8))
-            _ = try unfinished.append(Data("def".utf8))
-        }
+        #expect(try unfinished.append(Data("abc".utf8)).isEmpty)
+        #expect(!unfinished.overflowed)
+        #expect(try unfinished.append(Data("def".utf8)).isEmpty)
+        #expect(unfinished.overflowed)
     }
 }
 
