@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "DevAPIStore", "DevAPIControllers",
                 .product(name: "KarbonetesModels", package: "KarbonetesModels"),
+                .product(name: "KarbonetesLogging", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesModelsTestKit", package: "KarbonetesModels"),
             ]
         ),
