@@ -25,6 +25,34 @@ public struct WatchRecord: Sendable {
     public var storage: StorageKey
     public var name: ObjectName
     public var object: JSONValue
+    /// The object before a MODIFIED change, so that a watch with a selector can tell an
+    /// object entering it (sent as ADDED) or leaving it (sent as DELETED), as the real
+    /// server's watch cache does.
+    public var previous: JSONValue?
+
+    public init(resourceVersion: UInt64, type: WatchEventType, storage: StorageKey, name: ObjectName, object: JSONValue, previous: JSONValue? = nil) {
+        self.resourceVersion = resourceVersion
+        self.type = type
+        self.storage = storage
+        self.name = name
+        self.object = object
+        self.previous = previous
+    }
+
+    /// This change as a watch filtered by `options` sees it; nil when it does not see it.
+    public func filtered(by options: ListOptions) -> WatchRecord? {
+        let matchesNow = options.matches(object)
+        guard type == .modified, let previous else { return matchesNow ? self : nil }
+        let matchedBefore = options.matches(previous)
+        var seen = self
+        switch (matchedBefore, matchesNow) {
+        case (true, true): return self
+        case (false, true): seen.type = .added
+        case (true, false): seen.type = .deleted
+        case (false, false): return nil
+        }
+        return seen
+    }
 }
 
 /// What narrows a list or a watch.
@@ -343,7 +371,7 @@ public struct DevAPIStore: Sendable {
             resourceVersion += 1
             marked.setValue(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
             objects[type.storageKey]?[key] = marked
-            record(.modified, type: type, name: key, object: marked)
+            record(.modified, type: type, name: key, object: marked, previous: old)
             return versioned(marked, as: type)
         }
         let removed = remove(type.storageKey, key: key, object: old)
@@ -473,7 +501,7 @@ public struct DevAPIStore: Sendable {
             return versioned(remove(type.storageKey, key: key, object: new), as: type)
         }
         objects[type.storageKey]?[key] = new
-        record(.modified, type: type, name: key, object: new)
+        record(.modified, type: type, name: key, object: new, previous: old)
         if type.storageKey == ResourceType.customResourceDefinitions.storageKey { refreshCustomTypes() }
         return versioned(new, as: type)
     }
@@ -501,8 +529,8 @@ public struct DevAPIStore: Sendable {
         }
     }
 
-    private mutating func record(_ type: WatchEventType, type resourceType: ResourceType, name: ObjectName, object: JSONValue) {
-        appendRecord(WatchRecord(resourceVersion: resourceVersion, type: type, storage: resourceType.storageKey, name: name, object: object))
+    private mutating func record(_ type: WatchEventType, type resourceType: ResourceType, name: ObjectName, object: JSONValue, previous: JSONValue? = nil) {
+        appendRecord(WatchRecord(resourceVersion: resourceVersion, type: type, storage: resourceType.storageKey, name: name, object: object, previous: previous))
     }
 
     private mutating func appendRecord(_ record: WatchRecord) {

@@ -108,8 +108,8 @@ public final class SharedStore: Sendable {
                     return false
                 },
                 finish: { continuation.finish() })
-            for record in backlog where options.list.matches(record.object) {
-                _ = watcher.deliver(.record(record))
+            for record in backlog {
+                if let seen = record.filtered(by: options.list) { _ = watcher.deliver(.record(seen)) }
             }
             state.watchers[id] = watcher
             return id
@@ -179,8 +179,8 @@ public final class SharedStore: Sendable {
         for (id, watcher) in state.watchers {
             for record in records where record.storage == watcher.storage {
                 guard watcher.namespace == nil || watcher.namespace == record.name.namespace else { continue }
-                guard watcher.options.list.matches(record.object) else { continue }
-                if !watcher.deliver(.record(record)) {
+                guard let seen = record.filtered(by: watcher.options.list) else { continue }
+                if !watcher.deliver(.record(seen)) {
                     slow.append(watcher.finish)
                     state.watchers.removeValue(forKey: id)
                     break

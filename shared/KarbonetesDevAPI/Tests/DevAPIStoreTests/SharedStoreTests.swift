@@ -49,4 +49,24 @@ struct SharedStoreTests {
         for await _ in stream { count += 1 }
         #expect(count == 0)
     }
+
+    @Test("a watch with a label selector sees an object entering it as ADDED and leaving it as DELETED")
+    func selectorTransitions() async throws {
+        let shared = SharedStore(store: try makeStore(), clock: { epoch })
+        let options = WatchOptions(list: ListOptions(labelSelector: try LabelSelector(parsing: "team=red")))
+        let stream = try shared.watch(.jobs, namespace: "batch", since: nil, options: options) { signal -> String? in
+            if case .record(let record) = signal { return "\(record.type.rawValue) \(record.object["metadata"]?["labels"]?["team"]?.stringValue ?? "")" }
+            return nil
+        }
+        try shared.write { store, now throws(StoreError) in try store.create(JobFixture.plain(name: "a").labelled("team", "blue").raw, type: .jobs, namespace: "batch", now: now) }
+        for team in ["red", "red2", "red"] {
+            let patch = Data(#"{"metadata":{"labels":{"team":"\#(team)"}}}"#.utf8)
+            try shared.write { store, now throws(StoreError) in try store.patch(patch, format: .merge, type: .jobs, namespace: "batch", name: "a", now: now) }
+        }
+        try shared.write { store, now throws(StoreError) in try store.patch(Data(#"{"metadata":{"annotations":{"x":"y"}}}"#.utf8), format: .merge, type: .jobs, namespace: "batch", name: "a", now: now) }
+        shared.dropWatches()
+        var seen: [String] = []
+        for await line in stream { seen.append(line) }
+        #expect(seen == ["ADDED red", "DELETED red2", "ADDED red", "MODIFIED red"])
+    }
 }
