@@ -168,13 +168,21 @@ public struct EngineReplay: Sendable {
         usesForecast = strategy == .forecastPerfect || strategy == .forecastNoisy
     }
 
+    /// The Job as a user (or the CronJob controller) submits it.
+    static func submitted(_ evalJob: EvalJob) -> Job {
+        var metadata = ObjectMeta(
+            name: "eval-\(evalJob.index)", namespace: "eval", uid: "eval-\(evalJob.index)", resourceVersion: "1",
+            creationTimestamp: evalJob.arrival,
+            annotations: [CarbonAnnotations.enabled: CarbonAnnotations.trueValue, CarbonAnnotations.maxDelay: goSpelling(evalJob.maxDelay)])
+        if evalJob.fromCronJob {
+            metadata.annotations?[CarbonAnnotations.cronJobScheduledTimestamp] = RFC3339.format(evalJob.arrival)
+            metadata.ownerReferences = [OwnerReference(apiVersion: "batch/v1", kind: "CronJob", name: "eval", uid: "eval-cronjob", controller: true, blockOwnerDeletion: true)]
+        }
+        return Job(metadata: metadata, spec: JobSpec(template: PodTemplateSpec(spec: PodSpec())))
+    }
+
     public func replay(_ evalJob: EvalJob) -> Outcome {
-        let job = Job(
-            metadata: ObjectMeta(
-                name: "eval-\(evalJob.index)", namespace: "eval", uid: "eval-\(evalJob.index)", resourceVersion: "1",
-                creationTimestamp: evalJob.arrival,
-                annotations: [CarbonAnnotations.enabled: CarbonAnnotations.trueValue, CarbonAnnotations.maxDelay: goSpelling(evalJob.maxDelay)]),
-            spec: JobSpec(template: PodTemplateSpec(spec: PodSpec())))
+        let job = Self.submitted(evalJob)
         let resolution = PolicyResolver.resolve(job: job, named: nil, fallback: policy)
         var now = evalJob.arrival
         func fault(_ problem: String, reconciles: Int) -> Outcome {

@@ -7,12 +7,16 @@ public struct EvalJob: Sendable, Hashable {
     public var arrival: Date
     public var duration: TimeInterval
     public var maxDelay: TimeInterval
+    /// Created by a CronJob: the Job carries the CronJob controller's scheduled-time annotation
+    /// and owner reference, so the engine's deadline comes from the schedule as in a cluster.
+    public var fromCronJob: Bool
 
-    public init(index: Int, arrival: Date, duration: TimeInterval, maxDelay: TimeInterval) {
+    public init(index: Int, arrival: Date, duration: TimeInterval, maxDelay: TimeInterval, fromCronJob: Bool = false) {
         self.index = index
         self.arrival = arrival
         self.duration = duration
         self.maxDelay = maxDelay
+        self.fromCronJob = fromCronJob
     }
 
     public var deadline: Date { arrival.addingTimeInterval(maxDelay) }
@@ -137,8 +141,9 @@ public struct WorkloadSpec: Sendable, Hashable, CustomStringConvertible {
         case .cron(let schedule):
             arrivals = schedule.times(from: from, to: to)
         }
+        let fromCronJob = if case .cron = self.arrivals { true } else { false }
         return arrivals.enumerated().map { index, arrival in
-            EvalJob(index: index, arrival: arrival, duration: duration.draw(using: &generator), maxDelay: maxDelay)
+            EvalJob(index: index, arrival: arrival, duration: duration.draw(using: &generator), maxDelay: maxDelay, fromCronJob: fromCronJob)
         }
     }
 

@@ -78,3 +78,21 @@ struct WorkloadTests {
         #expect(jobs.map(\.duration).max()! > 10_000)
     }
 }
+
+@Suite("CronJob-created Jobs")
+struct CronJobWorkloadTests {
+    @Test("cron workloads replay as CronJob-owned Jobs and still never miss their deadline")
+    func cronJobs() throws {
+        let jobs = try WorkloadSpec(parsing: "cron:0 */3 * * *;duration=45m").jobs(
+            from: utc("2022-06-01T00:00:00Z"), to: utc("2022-06-03T00:00:00Z"), maxDelay: 6 * 3600)
+        #expect(jobs.count == 16)
+        #expect(jobs.allSatisfy { $0.fromCronJob })
+        var generator = SeededGenerator(seed: 4)
+        let trace = hourlyTrace((0..<72).map { _ in Double.random(in: 50...400, using: &generator) })
+        let settings = EvaluationSettings(
+            staticWindow: .dailyWindow(startSecond: 0, endSecond: 3600), threshold: 120, forecastNoise: ForecastNoise(relativeSigma: 0.2, seed: 1))
+        for run in Evaluation.run(trace: trace, jobs: jobs, settings: settings) {
+            #expect(run.runs.allSatisfy { $0.fault == nil && !$0.missedDeadline && $0.start >= $0.job.arrival }, "\(run.strategy)")
+        }
+    }
+}
