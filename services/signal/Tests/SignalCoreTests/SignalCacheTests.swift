@@ -115,3 +115,25 @@ struct SignalCacheTests {
         #expect(error?.isUnknownRegion == true)
     }
 }
+
+@Suite("Cache: one fetch per region however many requests wait")
+struct SingleFlightTests {
+    @Test("fifty concurrent requests for an expired region wait on one provider call and all get its value")
+    func singleFlight() async throws {
+        let clock = ManualWallClock(at("2026-12-03T12:00:00Z"))
+        let provider = GatedProvider(intensity: 321)
+        let cache = SignalCache(providers: ["r": provider], settings: CacheSettings(), clock: clock)
+        try await withThrowingTaskGroup(of: Double.self) { group in
+            for _ in 0..<50 {
+                group.addTask { try await cache.value(for: "r").snapshot.current.intensity }
+            }
+            while provider.calls == 0 { await Task.yield() }
+            for _ in 0..<20 { await Task.yield() }
+            provider.open()
+            var answers: [Double] = []
+            for try await intensity in group { answers.append(intensity) }
+            #expect(answers == Array(repeating: 321, count: 50))
+        }
+        #expect(provider.calls == 1)
+    }
+}
