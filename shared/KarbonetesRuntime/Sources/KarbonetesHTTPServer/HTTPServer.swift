@@ -139,7 +139,12 @@ public final class HTTPServer: Service, CustomStringConvertible {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await chunk in stream where !chunk.isEmpty {
-                        if !exchange.send(.chunk(chunk)) { break }
+                        if !exchange.send(.chunk(chunk)) {
+                            // The client is gone. Ending the iteration by cancellation, not by
+                            // `break`, is what runs the stream's onCancel / onTermination, so
+                            // the producer learns it should stop.
+                            withUnsafeCurrentTask { $0?.cancel() }
+                        }
                     }
                 }
                 group.addTask { await exchange.waitUntilGone() }

@@ -227,6 +227,40 @@ struct HTTPServerTests {
         #expect(lines == [#"{"type":"BOOKMARK"}"#])
     }
 
+    @Test("drops a client that does not read a fast stream instead of buffering without bound")
+    func slowReader() async throws {
+        let stopped = Atomic<Bool>(false)
+        let produced = Atomic<Int>(0)
+        var router = Router()
+        router.add(.get, "/flood") { _ in
+            let megabyte = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+            let stream = AsyncStream<Data> {
+                // 64 MiB at most, far over the 8 MiB a slow client may have queued.
+                guard produced.add(1, ordering: .relaxed).newValue <= 64 else { return nil }
+                return megabyte
+            } onCancel: {
+                stopped.store(true, ordering: .releasing)
+            }
+            return HTTPResponse(body: .stream(stream))
+        }
+        let server = try makeServer(router, timeouts: HTTPServerTimeouts(write: .milliseconds(500), shutdownGrace: .seconds(1)))
+        try await withRunning(server) { server in
+            let port = server.port
+            // Sends the request and then reads nothing for two seconds.
+            let socket = try await IOThreadPool.shared.run {
+                let socket = try Socket.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(1)))
+                try socket.write(Array("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n".utf8), deadline: .after(.seconds(1)))
+                return socket
+            }
+            try await Task.sleep(for: .seconds(2))
+            let producerStopped = stopped.load(ordering: .acquiring)
+            let chunks = produced.load(ordering: .relaxed)
+            #expect(producerStopped, "the stream was not stopped after \(chunks) MiB")
+            #expect(chunks < 64)
+            socket.close()
+        }
+    }
+
     @Test("counts requests and open connections and serves them at /metrics, with health checks")
     func metricsAndHealth() async throws {
         let registry = MetricsRegistry()
