@@ -1,0 +1,139 @@
+import Foundation
+import KarbonetesControllerRuntime
+import KarbonetesKubeClient
+import KarbonetesModels
+import Synchronization
+import Testing
+
+@Suite("Informer and leader election against karbonetes-devapi", .serialized, .enabled(if: devAPIExecutable != nil, "karbonetes-devapi is not built: run `make devapi`"))
+struct DevAPIControllerTests {
+    @Test("soak: watches dropped every 2 s, compaction every 3 s, a 10-change history, 5% 500s, and a 3 s outage (70% 503s, compaction every 0.5 s): the informer's cache ends equal to the server's state")
+    func informerSoak() async throws {
+        let devapi = try DevAPIProcess(arguments: ["--watch-history", "10", "--bookmark-interval", "1s"])
+        try await devapi.start()
+        defer { devapi.stop() }
+        let client = try devapi.client()
+        let informer = Informer<Job>(
+            client: client, resource: .jobs, namespace: "default", pageSize: 10,
+            backoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(400)))
+        try await devapi.admin(
+            client, "PUT", "/devapi/faults",
+            body: ["rules": [["resource": "jobs", "errorRate": 0.05, "errorCode": 500, "dropWatchesEverySeconds": 2]]])
+
+        var generator = SystemRandomNumberGenerator()
+        var written = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await informer.run() }
+            try await informer.waitForSync()
+            let start = ContinuousClock.now
+            var lastCompaction = start
+            var phase = 0
+            while ContinuousClock.now - start < .seconds(12) {
+                // From 4 s to 7 s the API server is mostly failing: the informer backs off while
+                // writes still get through, so it falls behind the short history and must re-list.
+                let elapsed = ContinuousClock.now - start
+                if phase == 0, elapsed > .seconds(4) {
+                    phase = 1
+                    try await devapi.admin(
+                        client, "PUT", "/devapi/faults",
+                        body: ["rules": [["resource": "jobs", "errorRate": 0.7, "errorCode": 503, "dropWatchesEverySeconds": 0.5]]])
+                } else if phase == 1, elapsed > .seconds(7) {
+                    phase = 2
+                    try await devapi.admin(
+                        client, "PUT", "/devapi/faults",
+                        body: ["rules": [["resource": "jobs", "errorRate": 0.05, "errorCode": 500, "dropWatchesEverySeconds": 2]]])
+                }
+                let name = "soak-\(Int.random(in: 0..<60, using: &generator))"
+                do {
+                    switch Int.random(in: 0..<10, using: &generator) {
+                    case 0...3: _ = try await client.create(jobJSON(name), .jobs, namespace: "default")
+                    case 4...7:
+                        _ = try await client.patch(
+                            JSONValue.self, .jobs, namespace: "default", name: name,
+                            patch: .merge(["metadata": ["labels": ["step": .string(String(written))]]]))
+                    default: try await client.delete(.jobs, namespace: "default", name: name)
+                    }
+                    written += 1
+                } catch is KubeAPIError {
+                    // Injected 500s, conflicts and missing objects are part of the soak.
+                }
+                if ContinuousClock.now - lastCompaction > (phase == 1 ? .milliseconds(500) : .seconds(3)) {
+                    try await devapi.admin(client, "POST", "/devapi/compact")
+                    lastCompaction = ContinuousClock.now
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await devapi.admin(client, "DELETE", "/devapi/faults")
+            let truth = try await client.listAll(Job.self, .jobs, namespace: "default").items.map { "\($0.key) \($0.metadata.resourceVersion ?? "")" }.sorted()
+            await eventually("the cache to equal the server's state", timeout: .seconds(30)) {
+                informer.cache.list().map { "\($0.key) \($0.metadata.resourceVersion ?? "")" }.sorted() == truth
+            }
+            let counts = informer.requestCounts
+            print("informer soak: \(written) writes, \(truth.count) jobs at the end, \(counts.lists) lists, \(counts.watches) watches")
+            #expect(counts.lists > 1)
+            #expect(counts.watches > 3)
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        #expect(written > 100)
+    }
+
+    @Test("leader election on a real Lease: one leader, a successor takes over at once on release, a leader cut off stops")
+    func leaderElection() async throws {
+        let devapi = try DevAPIProcess()
+        try await devapi.start()
+        defer { devapi.stop() }
+        let client = try devapi.client()
+        func configuration(_ identity: String) -> LeaderElectionConfiguration {
+            LeaderElectionConfiguration(
+                leaseName: "karbonetes-controller", namespace: "default", identity: identity, leaseDuration: .seconds(4),
+                renewDeadline: .seconds(3), retryPeriod: .milliseconds(300))
+        }
+        let a = LeaderElector(client: client, configuration: configuration("a"))
+        let b = LeaderElector(client: client, configuration: configuration("b"))
+        let leading = Leaders()
+        let taskA = Task { try await a.run(leading.work("a")) }
+        await eventually("a leading") { leading.names == ["a"] }
+        let taskB = Task { () -> (any Error)? in
+            do {
+                try await b.run(leading.work("b"))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        try await Task.sleep(for: .seconds(5))
+        #expect(leading.names == ["a"])
+
+        taskA.cancel()
+        try await taskA.value
+        let released = ContinuousClock.now
+        await eventually("b leading", timeout: .seconds(10)) { leading.names == ["b"] }
+        let takeover = ContinuousClock.now - released
+        print("leader election: successor took over \(takeover) after the release (lease duration 4 s)")
+        #expect(takeover < .seconds(2))
+
+        try await devapi.admin(client, "PUT", "/devapi/faults", body: ["rules": [["resource": "leases", "errorRate": 1.0, "errorCode": 503]]])
+        let cutOff = ContinuousClock.now
+        let error = await taskB.value
+        let stopped = ContinuousClock.now - cutOff
+        print("leader election: leader cut off from the API server stopped after \(stopped) (renew deadline 3 s)")
+        #expect((error as? LeaderElectionError)?.isLostLease == true)
+        #expect(stopped < .seconds(4))
+        #expect(leading.names.isEmpty)
+    }
+}
+
+/// Who is running leading work right now.
+final class Leaders: Sendable {
+    private let current = Mutex<[String]>([])
+    var names: [String] { current.withLock { $0 } }
+
+    func work(_ name: String) -> @Sendable () async throws -> Void {
+        { [self] in
+            current.withLock { $0.append(name) }
+            defer { current.withLock { $0.removeAll { $0 == name } } }
+            while true { try await Task.sleep(for: .seconds(60)) }
+        }
+    }
+}
