@@ -286,9 +286,11 @@ struct ServerMetrics: Sendable {
         tlsHandshakeFailures = registry.counter("http_server_tls_handshake_failures_total", help: "TLS handshakes that failed or timed out.")
     }
 
+    /// Methods outside this set are counted as `other`, so a client cannot create series at will.
+    private static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
     func observe(method: HTTPMethod, status: HTTPStatus, since started: ContinuousClock.Instant) {
-        let known: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        let methodLabel = known.contains(method.rawValue) ? method.rawValue : "other"
+        let methodLabel = Self.knownMethods.contains(method.rawValue) ? method.rawValue : "other"
         requests.increment(labels: ["method": methodLabel, "code": String(status.code)])
         let elapsed = ContinuousClock.now - started
         duration.observe(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
