@@ -93,6 +93,16 @@ struct ProviderFactory {
         }
     }
 
+    /// The first line of a CSV file split into column names (for the `format:` check).
+    static func headerLine(_ path: String) -> [String]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 4096) else { return nil }
+        let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\u{FEFF}", with: "")
+        guard let line = text.split(whereSeparator: \.isNewline).first else { return nil }
+        return line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+    }
+
     private func makeTrace(_ region: RegionConfiguration) throws -> any CarbonProvider {
         guard let file = region.file else {
             throw SignalConfigurationError.invalid(region: region.name, field: "file", reason: "is required for provider trace")
@@ -107,10 +117,7 @@ struct ProviderFactory {
             guard let wanted = CarbonTraceFormat(rawValue: format) else {
                 throw SignalConfigurationError.invalid(region: region.name, field: "format", reason: "\"\(format)\" is not electricitymaps or entsoe")
             }
-            let header = (try? String(contentsOfFile: path(file), encoding: .utf8))?.split(separator: "\n").first.map {
-                $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-            }
-            if let header, CarbonTraceFormat.detect(header: header) != wanted {
+            if let header = Self.headerLine(path(file)), CarbonTraceFormat.detect(header: header) != wanted {
                 throw SignalConfigurationError.invalid(region: region.name, field: "format", reason: "says \(format) but \(file) is not in that format")
             }
         }

@@ -28,6 +28,8 @@ public enum RemoteSnapshot {
     ///   - forecast: later slots; where they overlap `latest` they are cut.
     ///   - rule: a threshold, or a percentile of `latest` and the next 24 hours of forecast;
     ///     nil when the provider's verdicts decide (`verdictRule` then describes them).
+    /// - Returns: nil when nothing can be decided: no slot covers `now`, or a percentile rule
+    ///   has no forecast to rank the latest value against.
     public static func make(
         latest: ProviderSlot, forecast: [ProviderSlot], rule: GreenRule?, verdictRule: String? = nil, now: Date, source: String
     ) -> ProviderSnapshot? {
@@ -39,6 +41,8 @@ public enum RemoteSnapshot {
         let dayAhead = later.filter { $0.start < now.addingTimeInterval(86_400) }.map(\.intensity)
         var threshold: Double?
         if let rule {
+            // A percentile of the latest value alone would call every hour green.
+            if case .percentile = rule, dayAhead.isEmpty { return nil }
             guard let computed = rule.threshold(upcoming: [latest.intensity] + dayAhead) else { return nil }
             threshold = computed
         }

@@ -121,6 +121,10 @@ public struct SignalEngine: Sendable {
             throw SignalErrorBody(
                 code: .badRequest, message: "notBefore \(RFC3339.format(notBefore)) is after notAfter \(RFC3339.format(notAfter))")
         }
+        guard notAfter >= now else {
+            throw SignalErrorBody(
+                code: .badRequest, message: "notAfter \(RFC3339.format(notAfter)) is in the past: the forecast starts now (\(RFC3339.format(now)))")
+        }
         let horizon = now.addingTimeInterval(TimeInterval(SignalAPI.maximumForecastHours) * 3600)
         guard notAfter.addingTimeInterval(duration.timeInterval) <= horizon else {
             throw SignalErrorBody(

@@ -26,7 +26,8 @@ public enum GreenRule: Sendable, Hashable {
     }
 
     func describe(_ threshold: Double) -> String {
-        let rounded = (threshold * 10).rounded() / 10
+        let tenths = (threshold * 10).rounded() / 10
+        let rounded = tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
         switch self {
         case .threshold: return "intensity <= \(rounded)"
         case .percentile(let percent):

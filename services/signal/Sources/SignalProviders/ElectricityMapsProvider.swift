@@ -72,7 +72,9 @@ public struct ElectricityMapsProvider: CarbonProvider {
         }
         let current = ProviderSlot(start: latest.datetime, end: latest.datetime.addingTimeInterval(3600), intensity: intensity)
         guard let snapshot = RemoteSnapshot.make(latest: current, forecast: forecast, rule: rule, now: now, source: kind) else {
-            throw ProviderError.noData(provider: kind, region: region, reason: "no usable values for zone \(zone)")
+            throw ProviderError.noData(
+                provider: kind, region: region,
+                reason: "no forecast for zone \(zone) to rank the latest value against; without one, set green: {threshold: N}")
         }
         return snapshot
     }

@@ -102,7 +102,6 @@ public struct WattTimeProvider: CarbonProvider {
 
     public func fetch(now: Date) async throws -> ProviderSnapshot {
         let forecast = try await authorized("/v3/forecast")
-        let index = try await authorized("/v3/signal-index")
         let units = forecast.meta?.units ?? "lbs_co2_per_mwh"
         guard units == "lbs_co2_per_mwh" else {
             throw ProviderError.badResponse(provider: kind, region: region, reason: "forecast units \(units), expected lbs_co2_per_mwh")
@@ -115,7 +114,7 @@ public struct WattTimeProvider: CarbonProvider {
             throw ProviderError.noData(provider: kind, region: region, reason: "empty forecast for grid region \(gridRegion)")
         }
         var verdictRule: String?
-        if case .percentile(let percent) = rule, let current = index.data.last?.value {
+        if case .percentile(let percent) = rule, let current = try await authorized("/v3/signal-index").data.last?.value {
             latest.green = current <= percent
             verdictRule = "WattTime signal index \(Int(current.rounded())) (green at or below \(Int(percent.rounded())))"
         }

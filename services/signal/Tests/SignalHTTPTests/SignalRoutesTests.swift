@@ -124,7 +124,7 @@ struct SignalRoutesTests {
         BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notBefore=2026-12-04T00:00:00Z&notAfter=2026-12-03T00:00:00Z", wantStatus: 400, wantCode: .badRequest, wantMessage: "is after notAfter"),
         BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notAfter=2027-12-03T00:00:00Z", wantStatus: 400, wantCode: .badRequest, wantMessage: "168h forecast horizon"),
         BadRequestCase(target: "/v1/best-window?region=default&duration=200h", wantStatus: 400, wantCode: .badRequest, wantMessage: "168h forecast horizon"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notBefore=2026-12-01T00:00:00Z&notAfter=2026-12-01T05:00:00Z", wantStatus: 503, wantCode: .unavailable, wantMessage: "does not cover"),
+        BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notBefore=2026-12-01T00:00:00Z&notAfter=2026-12-01T05:00:00Z", wantStatus: 400, wantCode: .badRequest, wantMessage: "is in the past"),
         BadRequestCase(target: "/emissions/forecasts/current", wantStatus: 400, wantCode: .badRequest, wantMessage: "location is required"),
         BadRequestCase(target: "/emissions/forecasts/current?location=default&windowSize=0", wantStatus: 400, wantCode: .badRequest, wantMessage: "windowSize"),
         BadRequestCase(target: "/nowhere", wantStatus: 404, wantCode: .notFound, wantMessage: "no such path: /nowhere"),

@@ -73,7 +73,7 @@ struct ElectricityMapsTests {
                 environment: ["EM_TOKEN": "from-env"])
             let snapshot = try await provider.fetch(now: now)
             #expect(snapshot.current.green)
-            #expect(snapshot.current.rule == "intensity <= 350.0")
+            #expect(snapshot.current.rule == "intensity <= 350")
             #expect(snapshot.forecast.count == 1)
         }
         #expect(stub.requests.first?.headers["auth-token"] == "from-env")
@@ -269,5 +269,35 @@ struct CarbonAwareSDKTests {
             stub.on("/emissions/forecasts/current", .init(status: 200, body: "[]"))
             #expect(await providerError { _ = try await provider.fetch(now: now) }?.description.contains("no forecast for location eastus") == true)
         }
+    }
+}
+
+@Suite("Rules that cannot be decided", .serialized)
+struct UndecidableTests {
+    @Test("a percentile rule with no forecast to rank against is an error, not an always-green answer")
+    func percentileWithoutForecast() async throws {
+        let stub = StubServer()
+        stub.on("/v3/carbon-intensity/latest", .init(status: 200, body: Recorded.electricityMapsLatest))
+        stub.on("/v3/carbon-intensity/forecast", .init(status: 403, body: Recorded.electricityMapsUnauthorized))
+        try await stub.serving { base in
+            let provider = try ElectricityMapsProvider(
+                region: "de", zone: "DE", token: .environment("T"), baseURL: base + "/v3", rule: .percentile(30), environment: ["T": "x"])
+            let error = await providerError { _ = try await provider.fetch(now: now) }
+            #expect(error?.description.contains("set green: {threshold: N}") == true)
+        }
+    }
+
+    @Test("WattTime with a threshold rule does not call the signal index")
+    func thresholdSkipsIndex() async throws {
+        let stub = StubServer()
+        stub.on("/login", .init(status: 200, body: Recorded.wattTimeLogin))
+        stub.on("/v3/forecast", .init(status: 200, body: Recorded.wattTimeForecast))
+        try await stub.serving { base in
+            let provider = try WattTimeProvider(
+                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"), baseURL: base,
+                rule: .threshold(300), clock: ManualWallClock(now), environment: ["U": "ada", "P": "x"])
+            _ = try await provider.fetch(now: now)
+        }
+        #expect(stub.requests(to: "/v3/signal-index").isEmpty)
     }
 }
