@@ -56,13 +56,20 @@ package final class TLSStream: ByteStream {
     package var hasBufferedInput: Bool { connection.hasBufferedInput }
 
     package func handshake(deadline: Deadline) throws {
-        while try !connection.handshake() {
-            try flush(deadline: deadline)
-            guard try fill(deadline: deadline) else {
-                throw TLSError.handshakeFailed(peer: socket.peer, reason: "peer closed the connection during the handshake")
+        do {
+            while try !connection.handshake() {
+                try flush(deadline: deadline)
+                guard try fill(deadline: deadline) else {
+                    throw TLSError.handshakeFailed(peer: socket.peer, reason: "peer closed the connection during the handshake")
+                }
             }
+            try flush(deadline: deadline)
+        } catch let error as TLSError {
+            // Send the alert OpenSSL queued (protocol_version, bad_certificate, …), so the peer
+            // learns why instead of seeing the connection drop.
+            try? flush(deadline: min(deadline, .after(.milliseconds(100))))
+            throw error
         }
-        try flush(deadline: deadline)
     }
 
     package func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline) throws -> Int {

@@ -38,7 +38,7 @@ struct HTTPSServerTests {
         try await withRunning(server) { server in
             let outcome = try await runProcess(
                 curlPath,
-                ["-s", "--cacert", certificates.caCertificateFile] + testCase.curlArguments + ["https://localhost:\(server.port)/hello?name=tls"]
+                ["-sS", "--cacert", certificates.caCertificateFile] + testCase.curlArguments + ["https://localhost:\(server.port)/hello?name=tls"]
             )
             if testCase.wantAccepted {
                 #expect(outcome.status == 0, "\(outcome.error)")
@@ -46,6 +46,8 @@ struct HTTPSServerTests {
             } else {
                 #expect(outcome.status != 0)
                 #expect(outcome.output.isEmpty)
+                // The server's alert, not a refusal on curl's side.
+                #expect(outcome.error.contains("alert"), "\(outcome.error)")
             }
         }
     }
