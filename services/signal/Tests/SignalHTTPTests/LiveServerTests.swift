@@ -138,3 +138,21 @@ struct ConfigurationTests {
         }
     }
 }
+
+@Suite("The example config")
+struct ExampleConfigurationTests {
+    @Test("examples/signal.yaml loads, builds every provider without touching the network, and its local regions answer")
+    func example() async throws {
+        let path = ConfigurationTests.packageDirectory.appendingPathComponent("examples/signal.yaml").path
+        let configuration = try SignalApplication.loadConfiguration(path: path)
+        let application = try SignalApplication(
+            configuration: configuration, configDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, host: "127.0.0.1",
+            port: 0, overrideEnabled: false, environment: [:], logger: .disabled)
+        #expect(application.engine.regions.regions.map(\.provider) == [
+            "static", "trace", "trace", "electricitymaps", "watttime", "uk-carbon-intensity", "carbon-aware-sdk",
+        ])
+        #expect(try await application.engine.signal(region: "madrid").source == "static")
+        #expect(try await application.engine.signal(region: "es-replay").rule.hasPrefix("lowest 30%"))
+        #expect(try await application.engine.signal(region: "gb-replay").threshold == 150)
+    }
+}
