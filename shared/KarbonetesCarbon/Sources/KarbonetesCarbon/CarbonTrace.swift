@@ -2,6 +2,7 @@ public import Foundation
 
 /// One reading of a trace: the grid's intensity from `time` until the next reading.
 public struct IntensityPoint: Sendable, Hashable {
+    /// When this reading takes effect (UTC, as both shipped formats record it).
     public var time: Date
     /// gCO2eq/kWh.
     public var intensity: Double
@@ -15,7 +16,9 @@ public struct IntensityPoint: Sendable, Hashable {
 /// A span of constant intensity, as a forecast slot or a plot needs it.
 public struct TraceSegment: Sendable, Hashable {
     public var start: Date
+    /// Exclusive: the next segment starts here.
     public var end: Date
+    /// gCO2eq/kWh.
     public var intensity: Double
 
     public init(start: Date, end: Date, intensity: Double) {
@@ -25,10 +28,11 @@ public struct TraceSegment: Sendable, Hashable {
     }
 }
 
-/// A time span and the exact mean intensity over it.
+/// A time span and the exact mean intensity over it: what `/v1/best-window` answers.
 public struct TraceWindow: Sendable, Hashable {
     public var start: Date
     public var end: Date
+    /// Time-weighted, gCO2eq/kWh.
     public var meanIntensity: Double
 
     public init(start: Date, end: Date, meanIntensity: Double) {
@@ -102,6 +106,7 @@ public struct CarbonTrace: Sendable, Hashable {
         return try CarbonTrace(points: points, step: step, source: source)
     }
 
+    /// The first moment the trace covers: lookups before it are nil, never extrapolated.
     public var start: Date { Date(timeIntervalSince1970: boundaries[0]) }
     /// The first moment the trace no longer covers.
     public var end: Date { Date(timeIntervalSince1970: boundaries[boundaries.count - 1]) }
