@@ -101,6 +101,17 @@ public actor FakeAPIServer: KubeTransport {
         watchers.removeAll()
     }
 
+    /// Sends an `ERROR` event with this code to every open watch and ends them, as an API
+    /// server does for an internal error mid-watch.
+    public func sendWatchError(code: Int) {
+        let status = Status(message: "injected watch error \(code)", reason: Self.reason(code), code: code)
+        for watcher in watchers.values {
+            watcher.continuation.yield(Self.line(WatchEvent<JSONValue>(error: status)))
+            watcher.continuation.finish()
+        }
+        watchers.removeAll()
+    }
+
     /// Sends a `BOOKMARK` with the current version to every watch that asked for bookmarks.
     public func sendBookmarks() {
         let bookmark: JSONValue = ["kind": "Bookmark", "metadata": ["resourceVersion": .string(String(resourceVersion))]]

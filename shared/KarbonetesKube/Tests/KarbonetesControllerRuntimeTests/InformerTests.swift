@@ -164,6 +164,24 @@ struct InformerTests {
         }
     }
 
+    @Test("an ERROR event other than 410 backs off, then resumes the watch from the last version without re-listing")
+    func watchErrorEventResumes() async throws {
+        let harness = Harness()
+        try await harness.server.seed(job("a"), .jobs)
+        try await harness.running {
+            await eventually("the watch") { await harness.server.openWatchCount == 1 }
+            let seen = harness.informer.lastResourceVersion
+            await harness.server.sendWatchError(code: 500)
+            try await harness.clock.waitForSleepers()
+            #expect(harness.clock.nextDeadline!.timeIntervalSince(harness.clock.now()) == 1)
+            harness.clock.advance(by: .seconds(1))
+            await eventually("the second watch") { harness.informer.requestCounts.watches == 2 }
+            let resumed = await harness.server.requests.last { $0.query["watch"] == "true" }
+            #expect(resumed?.query["resourceVersion"] == seen)
+            #expect(harness.informer.requestCounts.lists == 1)
+        }
+    }
+
     @Test("errors back off exponentially on the injected clock, and the first success resets the backoff")
     func backsOff() async throws {
         let harness = Harness()

@@ -78,6 +78,28 @@ struct DevAPIControllerTests {
         #expect(written > 100)
     }
 
+    @Test("Events about a Job are created once and then aggregated by patching count and lastTimestamp")
+    func events() async throws {
+        let devapi = try DevAPIProcess()
+        try await devapi.start()
+        defer { devapi.stop() }
+        let client = try devapi.client()
+        let job = try await client.create(jobJSON("evented"), .jobs, namespace: "default").decode(as: Job.self)
+        let recorder = EventRecorder(client: client, component: "karbonetes-controller", instance: "test")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await recorder.run() }
+            for _ in 0..<3 { recorder.record(job, type: .normal, reason: "Held", message: "grid is not green") }
+            recorder.record(job, type: .normal, reason: "Released", message: "grid is green")
+            recorder.finish()
+            try await group.waitForAll()
+        }
+        let events = try await client.list(Event.self, namespace: "default").items.sorted { ($0.reason ?? "") < ($1.reason ?? "") }
+        #expect(events.map(\.reason) == ["Held", "Released"])
+        #expect(events.map(\.count) == [3, 1])
+        #expect(events.first?.involvedObject.uid == job.metadata.uid)
+        #expect(events.first?.involvedObject.kind == "Job")
+    }
+
     @Test("leader election on a real Lease: one leader, a successor takes over at once on release, a leader cut off stops")
     func leaderElection() async throws {
         let devapi = try DevAPIProcess()
