@@ -3,6 +3,7 @@ import Foundation
 public import KarbonetesHTTP
 public import KarbonetesLogging
 import KarbonetesModels
+import Synchronization
 
 /// The Kubernetes REST API over the shared store: discovery, CRUD, status subresources,
 /// list and watch, admission on writes, bearer-token authentication, and the `/devapi/…`
@@ -160,13 +161,22 @@ public struct DevAPIHandler: HTTPHandler {
         }
         let timeout = request.query("timeoutSeconds").flatMap(Int.init).map { Duration.seconds(max(1, $0)) } ?? .seconds(1_800)
         let bookmarks = request.query("allowWatchBookmarks") == "true" ? bookmarkInterval : nil
+        let asTable = TableRendering.wantsTable(request.headers["Accept"])
+        let tableHeaderSent = Mutex(false)
         var headers: HTTPHeaders = ["Content-Type": "application/json", "Cache-Control": "no-cache, private"]
         headers.add("X-Content-Type-Options", "nosniff")
         do {
             let stream = try store.watch(
                 type, namespace: namespace, since: since,
                 options: WatchOptions(list: options, timeout: timeout, bookmarkInterval: bookmarks)
-            ) { signal in Self.watchLine(signal, type: type) }
+            ) { [store] signal in
+                guard asTable else { return Self.watchLine(signal, type: type) }
+                let first = tableHeaderSent.withLock { sent in
+                    defer { sent = true }
+                    return !sent
+                }
+                return Self.tableWatchLine(signal, type: type, includeColumns: first, now: store.now)
+            }
             return HTTPResponse(status: .ok, headers: headers, body: .stream(stream))
         } catch where error.code == 410 {
             let line = Self.encodeLine(["type": "ERROR", "object": (try? JSONValue(encoding: error.status)) ?? .null])
@@ -187,6 +197,19 @@ public struct DevAPIHandler: HTTPHandler {
                 "object": ["kind": .string(type.kind), "apiVersion": .string(type.apiVersion), "metadata": ["resourceVersion": .string(String(version))]],
             ])
         }
+    }
+
+    /// A watch event for `kubectl get -w`: the object as a one-row Table, the columns only
+    /// in the first event, as the real server sends them.
+    static func tableWatchLine(_ signal: WatchSignal, type: ResourceType, includeColumns: Bool, now: Date) -> Data {
+        guard case .record(let record) = signal else { return watchLine(signal, type: type) }
+        var table = TableRendering.table(
+            type, items: [record.object], resourceVersion: record.object["metadata"]?["resourceVersion"]?.stringValue ?? "", now: now)
+        if !includeColumns, case .object(var members) = table {
+            members["columnDefinitions"] = nil
+            table = .object(members)
+        }
+        return encodeLine(["type": .string(record.type.rawValue), "object": table])
     }
 
     static func encodeLine(_ value: JSONValue) -> Data {
@@ -247,6 +270,12 @@ public struct DevAPIHandler: HTTPHandler {
 
     private func body(_ request: HTTPRequest) throws(StoreError) -> JSONValue {
         let contentType = (request.headers["Content-Type"] ?? "application/json").lowercased()
+        if contentType.hasPrefix(KubernetesProtobuf.contentType) {
+            switch KubernetesProtobuf.decode(request.body) {
+            case .success(let object): return object
+            case .failure(let reason): throw .other(code: 415, reason: Status.Reason.unsupportedMediaType, message: reason.description)
+            }
+        }
         guard contentType.hasPrefix("application/json") || contentType.isEmpty else { throw .unsupportedMediaType(contentType) }
         do {
             return try KubernetesJSON.decoder.decode(JSONValue.self, from: request.body)

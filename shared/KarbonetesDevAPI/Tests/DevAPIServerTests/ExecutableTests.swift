@@ -173,6 +173,10 @@ struct ExecutableTests {
         }
         let namespaces = try await kubectl(["get", "namespaces", "-o", "name"])
         #expect(namespaces.output.contains("namespace/default"), "\(namespaces.output)")
+        let namespace = try await kubectl(["create", "namespace", "demo"])
+        #expect(namespace.output.contains("namespace/demo created"), "\(namespace.output)")
+        let typedJob = try await kubectl(["create", "job", "typed", "--image=busybox"])
+        #expect(typedJob.status != 0 && typedJob.output.contains("send Job as JSON"), "\(typedJob.output)")
         let created = try await kubectl(["apply", "-f", "-"], input: Self.jobManifest)
         #expect(created.status == 0, "\(created.output)")
         #expect(created.output.contains("job.batch/report created"))

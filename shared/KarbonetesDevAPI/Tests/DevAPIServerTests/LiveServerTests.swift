@@ -108,6 +108,27 @@ struct LiveServerTests {
         }
     }
 
+    @Test("kubectl's Table requests get a Table for lists and for watch events, with the columns once")
+    func tables() async throws {
+        try await withLiveServer { _, client in
+            _ = try await client.send(.post, jobsPath, json: jobBody("tabled"))
+            let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+            let list = try await client.execute(HTTPClientRequest(path: jobsPath, headers: ["Accept": accept]))
+            let table = try KubernetesJSON.decoder.decode(JSONValue.self, from: list.body)
+            #expect(table["kind"] == "Table")
+            #expect(table["columnDefinitions"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["Name", "Status", "Completions", "Age"])
+            #expect(table["rows"]?.arrayValue?.first?["cells"]?.arrayValue?.prefix(3) == ["tabled", "Suspended", "0/1"])
+            let watch = try await client.stream(HTTPClientRequest(path: jobsPath, query: [("watch", "true"), ("timeoutSeconds", "1")], headers: ["Accept": accept]))
+            async let change: Void = { _ = try? await client.send(.post, jobsPath, json: jobBody("second")) }()
+            var objects: [JSONValue] = []
+            for try await line in watch.lines { objects.append(try KubernetesJSON.decoder.decode(JSONValue.self, from: line)["object"] ?? .null) }
+            await change
+            #expect(objects.count == 2)
+            #expect(objects.allSatisfy { $0["kind"] == "Table" })
+            #expect(objects.first?["columnDefinitions"] != nil && objects.last?["columnDefinitions"] == nil)
+        }
+    }
+
     @Test("after a forced compaction, a watch from an old resourceVersion gets one ERROR line with 410 Expired")
     func watchGone() async throws {
         try await withLiveServer { _, client in
