@@ -61,10 +61,11 @@ public final class HTTPClient: Sendable {
 
     /// Sends the request and reads the whole response.
     public func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-        let head = try requestHead(request)
         let deadline = Deadline.after(request.timeout ?? configuration.requestTimeout)
         return try await IOThreadPool.shared.run { [self] in
-            try withRetry(method: request.method) { connection in
+            // On the I/O thread too: a token file is stat'ed (and maybe read) here.
+            let head = try requestHead(request)
+            return try withRetry(method: request.method) { connection in
                 try connection.send(head, body: request.body, deadline: deadline)
                 let (response, reusable) = try connection.readResponse(
                     to: request.method,
@@ -81,9 +82,9 @@ public final class HTTPClient: Sendable {
     /// Sends the request and returns once the response head arrived; the body is read as lines
     /// while the caller iterates ``HTTPStreamingResponse/lines``.
     public func stream(_ request: HTTPClientRequest) async throws -> HTTPStreamingResponse {
-        let head = try requestHead(request)
         let deadline = Deadline.after(request.timeout ?? configuration.requestTimeout)
         let (connection, responseHead) = try await IOThreadPool.shared.run { [self] in
+            let head = try requestHead(request)
             let connection = try mapErrors { try connect(deadline: deadline) }
             do {
                 try mapErrors {
