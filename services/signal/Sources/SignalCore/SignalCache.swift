@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// How long values are fresh, how long a stale one may still be served, and how soon a failed
 /// provider is asked again.
@@ -99,6 +100,9 @@ public actor SignalCache {
     private let clock: any WallClock
     private let onFetch: @Sendable (FetchEvent) -> Void
     private var entries: [String: Entry] = [:]
+    /// The last good value per region, readable without entering the actor, so a request for a
+    /// fresh value costs one lock and no executor hop.
+    private let lastGood = Mutex<[String: (snapshot: ProviderSnapshot, fetchedAt: Date)]>([:])
 
     public init(
         providers: [String: any CarbonProvider],
@@ -114,7 +118,15 @@ public actor SignalCache {
 
     /// The value to serve for `region`, fetching first when it is expired (unless the provider
     /// failed within its backoff).
-    public func value(for region: String) async throws -> CachedValue {
+    public nonisolated func value(for region: String) async throws -> CachedValue {
+        let now = clock.now()
+        if let value = lastGood.withLock({ $0[region] }), now < expiry(of: value) {
+            return CachedValue(snapshot: value.snapshot, fetchedAt: value.fetchedAt, age: max(0, now.timeIntervalSince(value.fetchedAt)), stale: false)
+        }
+        return try await expiredValue(for: region)
+    }
+
+    private func expiredValue(for region: String) async throws -> CachedValue {
         guard providers[region] != nil else { throw CacheMissError.unknownRegion(region) }
         let now = clock.now()
         if let fresh = freshValue(region, now: now) { return fresh }
@@ -147,7 +159,7 @@ public actor SignalCache {
         providers.keys.allSatisfy { entries[$0]?.value != nil }
     }
 
-    private func expiry(of value: (snapshot: ProviderSnapshot, fetchedAt: Date)) -> Date {
+    private nonisolated func expiry(of value: (snapshot: ProviderSnapshot, fetchedAt: Date)) -> Date {
         let byTTL = value.fetchedAt.addingTimeInterval(settings.ttl)
         guard let validUntil = value.snapshot.validUntil else { return byTTL }
         return min(byTTL, validUntil)
@@ -188,6 +200,7 @@ public actor SignalCache {
             let snapshot = try await provider.fetch(now: clock.now())
             let now = clock.now()
             entries[region, default: Entry()].value = (snapshot, now)
+            lastGood.withLock { $0[region] = (snapshot, now) }
             entries[region, default: Entry()].lastError = nil
             entries[region, default: Entry()].nextAttempt = .distantPast
             onFetch(FetchEvent(region: region, provider: provider.kind, succeeded: true, error: nil, snapshot: snapshot))
