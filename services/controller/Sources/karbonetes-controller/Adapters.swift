@@ -63,3 +63,12 @@ struct CachedSignalProvider: SignalProvider {
     func reading(region: String) async -> SignalReading { await cache.reading(region: region) }
     func forecast(region: String) async -> [ForecastPoint]? { await cache.forecast(region: region) }
 }
+
+/// Events through the shared recorder: buffered (the reconciler never waits on the API
+/// server for an Event) and aggregated (a repeat patches `count`).
+struct RecorderEventSink: EventSink {
+    let recorder: EventRecorder
+    func record(_ job: Job, type: EventType, reason: String, message: String) async {
+        recorder.record(job, type: type, reason: reason, message: message)
+    }
+}

@@ -42,7 +42,8 @@ do {
         settings: .init(ttl: configuration.signalPollInterval, staleLimit: configuration.signalStaleLimit), logger: logger)
     let hostname = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
     let identity = "\(hostname)_\(UUID().uuidString.prefix(8).lowercased())"
-    let events = KubeEventSink(client: client, component: "karbonetes-controller", instance: identity, logger: logger)
+    let recorder = EventRecorder(client: client, component: "karbonetes-controller", instance: identity, logger: logger)
+    let events = RecorderEventSink(recorder: recorder)
     let releaser = JobReleaser(
         cache: InformerJobCache(informer: jobs), writer: KubeJobWriter(client: client), policies: InformerPolicies(informer: policies),
         signal: CachedSignalProvider(cache: signal), events: events, metrics: metrics, logger: logger)
@@ -70,7 +71,7 @@ do {
         "kubernetes.server": kubeConfig.server.absoluteString, "signal.url": configuration.signalURL.absoluteString,
         "metrics.listen": configuration.metricsListen.description,
     ])
-    await ServiceMain.run(ServiceGroup(services: [jobs, policies, queue, signal, metricsServer, leadership], logger: logger), logger: logger)
+    await ServiceMain.run(ServiceGroup(services: [jobs, policies, queue, signal, recorder, metricsServer, leadership], logger: logger), logger: logger)
 } catch {
     logger.critical("cannot start: \(error)")
     exit(1)
