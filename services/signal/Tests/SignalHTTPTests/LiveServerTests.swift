@@ -47,7 +47,7 @@ struct LiveServerTests {
     }
 }
 
-@Suite("Configuration files")
+@Suite("Configuration files", .serialized)
 struct ConfigurationTests {
     static let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -139,7 +139,7 @@ struct ConfigurationTests {
     }
 }
 
-@Suite("The example config")
+@Suite("The example config", .serialized)
 struct ExampleConfigurationTests {
     @Test("examples/signal.yaml loads, builds every provider without touching the network, and its local regions answer")
     func example() async throws {
