@@ -94,6 +94,61 @@ struct DevAPIStartFailure: Error, CustomStringConvertible {
     var description: String { "karbonetes-devapi did not start: \(line)" }
 }
 
+/// A real cluster to run the same tests against (`make test-envtest` points this at a
+/// `kube-apiserver` started from `KUBEBUILDER_ASSETS`): its kubeconfig path, or nil.
+let externalKubeconfig: String? = ProcessInfo.processInfo.environment["KARBONETES_TEST_KUBECONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// Whether the cluster tests can run at all.
+let clusterAvailable = externalKubeconfig != nil || devAPIExecutable != nil
+
+/// The API server one test talks to: a fresh `karbonetes-devapi`, or the external cluster of
+/// `KARBONETES_TEST_KUBECONFIG`. Each test works in a namespace of its own, deleted at the end.
+final class TestCluster: @unchecked Sendable {
+    private let devapi: DevAPIProcess?
+    let kubeconfig: String
+    let namespace: String
+    let client: KubeClient
+    /// Fault injection and compaction exist only on `karbonetes-devapi`.
+    var supportsFaults: Bool { devapi != nil }
+
+    private init(devapi: DevAPIProcess?, kubeconfig: String) throws {
+        self.devapi = devapi
+        self.kubeconfig = kubeconfig
+        self.namespace = "karbonetes-kube-test-" + UUID().uuidString.prefix(8).lowercased()
+        self.client = try KubeClient(
+            config: KubeConfigLoader.load(kubeconfigAt: kubeconfig), qps: 200, burst: 400, userAgent: "karbonetes-kube-tests")
+    }
+
+    /// Starts what the environment says; `devAPIArguments` only apply to `karbonetes-devapi`.
+    static func start(devAPIArguments: [String] = []) async throws -> TestCluster {
+        let cluster: TestCluster
+        if let externalKubeconfig {
+            cluster = try TestCluster(devapi: nil, kubeconfig: externalKubeconfig)
+        } else {
+            let devapi = try DevAPIProcess(arguments: devAPIArguments)
+            try await devapi.start()
+            cluster = try TestCluster(devapi: devapi, kubeconfig: devapi.kubeconfig)
+        }
+        _ = try await cluster.client.create(
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(cluster.namespace)]] as JSONValue, .namespaces)
+        return cluster
+    }
+
+    /// Deletes the test's namespace (on a real cluster) and stops the dev API server.
+    func stop() async {
+        if let devapi {
+            devapi.stop()
+        } else {
+            try? await client.delete(.namespaces, name: namespace, options: DeleteOptions(propagationPolicy: .background))
+        }
+    }
+
+    /// Calls a `/devapi/…` admin endpoint; only valid when ``supportsFaults``.
+    func admin(_ method: String, _ path: String, body: JSONValue? = nil) async throws {
+        try await devapi?.admin(client, method, path, body: body)
+    }
+}
+
 /// A batch/v1 Job the dev API server accepts (it checks the pod template as the real one does).
 func jobJSON(_ name: String, namespace: String = "default", labels: [String: String] = [:], suspend: Bool = true) -> JSONValue {
     [

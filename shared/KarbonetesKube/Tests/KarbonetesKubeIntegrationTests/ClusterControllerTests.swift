@@ -1,0 +1,193 @@
+import Foundation
+import KarbonetesControllerRuntime
+import KarbonetesKubeClient
+import KarbonetesModels
+import Synchronization
+import Testing
+
+@Suite(
+    "Informer, events and leader election against an API server", .serialized,
+    .enabled(if: clusterAvailable, "karbonetes-devapi is not built (run `make devapi`) and KARBONETES_TEST_KUBECONFIG is not set"))
+struct ClusterControllerTests {
+    @Test(
+        "soak: watches dropped every 2 s, compaction every 3 s, a 10-change history, 5% 500s, and a 3 s outage (70% 503s, compaction every 0.5 s): the informer's cache ends equal to the server's state",
+        .enabled(if: externalKubeconfig == nil, "needs karbonetes-devapi's fault injection"))
+    func informerSoak() async throws {
+        let cluster = try await TestCluster.start(devAPIArguments: ["--watch-history", "10", "--bookmark-interval", "1s"])
+        let client = cluster.client
+        let namespace = cluster.namespace
+        let informer = Informer<Job>(
+            client: client, resource: .jobs, namespace: namespace, pageSize: 10,
+            backoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(400)))
+        let normalFaults: JSONValue = ["rules": [["resource": "jobs", "errorRate": 0.05, "errorCode": 500, "dropWatchesEverySeconds": 2]]]
+        let outage: JSONValue = ["rules": [["resource": "jobs", "errorRate": 0.7, "errorCode": 503, "dropWatchesEverySeconds": 0.5]]]
+        try await cluster.admin("PUT", "/devapi/faults", body: normalFaults)
+
+        var generator = SystemRandomNumberGenerator()
+        var written = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await informer.run() }
+            try await informer.waitForSync()
+            let start = ContinuousClock.now
+            var lastCompaction = start
+            var phase = 0
+            while ContinuousClock.now - start < .seconds(12) {
+                // From 4 s to 7 s the API server is mostly failing: the informer backs off while
+                // writes still get through, so it falls behind the short history and must re-list.
+                let elapsed = ContinuousClock.now - start
+                if phase == 0, elapsed > .seconds(4) {
+                    phase = 1
+                    try await cluster.admin("PUT", "/devapi/faults", body: outage)
+                } else if phase == 1, elapsed > .seconds(7) {
+                    phase = 2
+                    try await cluster.admin("PUT", "/devapi/faults", body: normalFaults)
+                }
+                let name = "soak-\(Int.random(in: 0..<60, using: &generator))"
+                do {
+                    switch Int.random(in: 0..<10, using: &generator) {
+                    case 0...3: _ = try await client.create(jobJSON(name, namespace: namespace), .jobs, namespace: namespace)
+                    case 4...7:
+                        _ = try await client.patch(
+                            JSONValue.self, .jobs, namespace: namespace, name: name,
+                            patch: .merge(["metadata": ["labels": ["step": .string(String(written))]]]))
+                    default:
+                        try await client.delete(.jobs, namespace: namespace, name: name, options: DeleteOptions(propagationPolicy: .background))
+                    }
+                    written += 1
+                } catch is KubeAPIError {
+                    // Injected 500s, conflicts and missing objects are part of the soak.
+                }
+                if ContinuousClock.now - lastCompaction > (phase == 1 ? .milliseconds(500) : .seconds(3)) {
+                    try await cluster.admin("POST", "/devapi/compact")
+                    lastCompaction = ContinuousClock.now
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await cluster.admin("DELETE", "/devapi/faults")
+            let truth = try await client.listAll(Job.self, .jobs, namespace: namespace).items
+                .map { "\($0.key) \($0.metadata.resourceVersion ?? "")" }.sorted()
+            await eventually("the cache to equal the server's state", timeout: .seconds(30)) {
+                informer.cache.list().map { "\($0.key) \($0.metadata.resourceVersion ?? "")" }.sorted() == truth
+            }
+            let counts = informer.requestCounts
+            print("informer soak: \(written) writes, \(truth.count) jobs at the end, \(counts.lists) lists, \(counts.watches) watches")
+            #expect(counts.lists > 1)
+            #expect(counts.watches > 3)
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        #expect(written > 100)
+        await cluster.stop()
+    }
+
+    @Test("an informer follows writes made by another client, then its cache equals a fresh list")
+    func informerFollows() async throws {
+        let cluster = try await TestCluster.start()
+        let client = cluster.client
+        let namespace = cluster.namespace
+        let informer = Informer<Job>(client: client, resource: .jobs, namespace: namespace, pageSize: 3)
+        for index in 0..<7 { _ = try await client.create(jobJSON("pre-\(index)", namespace: namespace), .jobs, namespace: namespace) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await informer.run() }
+            try await informer.waitForSync()
+            #expect(informer.cache.count == 7)
+            for index in 0..<5 { _ = try await client.create(jobJSON("post-\(index)", namespace: namespace), .jobs, namespace: namespace) }
+            _ = try await client.patch(Job.self, namespace: namespace, name: "pre-0", patch: .merge(["spec": ["parallelism": 3]]))
+            try await client.delete(.jobs, namespace: namespace, name: "pre-1", options: DeleteOptions(propagationPolicy: .background))
+            let truth = try await client.listAll(Job.self, .jobs, namespace: namespace).items
+                .map { "\($0.key) \($0.metadata.resourceVersion ?? "")" }.sorted()
+            await eventually("the cache to follow") {
+                informer.cache.list().map { "\($0.key) \($0.metadata.resourceVersion ?? "")" }.sorted() == truth
+            }
+            #expect(informer.cache.get(ObjectKey(namespace: namespace, name: "pre-0"))?.spec?.parallelism == 3)
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        await cluster.stop()
+    }
+
+    @Test("Events about a Job are created once and then aggregated by patching count and lastTimestamp")
+    func events() async throws {
+        let cluster = try await TestCluster.start()
+        let client = cluster.client
+        let namespace = cluster.namespace
+        let job = try await client.create(jobJSON("evented", namespace: namespace), .jobs, namespace: namespace).decode(as: Job.self)
+        let recorder = EventRecorder(client: client, component: "karbonetes-controller", instance: "test")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await recorder.run() }
+            for _ in 0..<3 { recorder.record(job, type: .normal, reason: "Held", message: "grid is not green") }
+            recorder.record(job, type: .normal, reason: "Released", message: "grid is green")
+            recorder.finish()
+            try await group.waitForAll()
+        }
+        let events = try await client.list(Event.self, namespace: namespace).items.sorted { ($0.reason ?? "") < ($1.reason ?? "") }
+        #expect(events.map(\.reason) == ["Held", "Released"])
+        #expect(events.map(\.count) == [3, 1])
+        #expect(events.first?.involvedObject.uid == job.metadata.uid)
+        #expect(events.first?.involvedObject.kind == "Job")
+        await cluster.stop()
+    }
+
+    @Test("leader election on a real Lease: one leader, a successor takes over at once on release, a leader cut off stops (devapi faults)")
+    func leaderElection() async throws {
+        let cluster = try await TestCluster.start()
+        let client = cluster.client
+        func configuration(_ identity: String) -> LeaderElectionConfiguration {
+            LeaderElectionConfiguration(
+                leaseName: "karbonetes-controller", namespace: cluster.namespace, identity: identity, leaseDuration: .seconds(4),
+                renewDeadline: .seconds(3), retryPeriod: .milliseconds(300))
+        }
+        let a = LeaderElector(client: client, configuration: configuration("a"))
+        let b = LeaderElector(client: client, configuration: configuration("b"))
+        let leading = Leaders()
+        let taskA = Task { try await a.run(leading.work("a")) }
+        await eventually("a leading") { leading.names == ["a"] }
+        let taskB = Task { () -> (any Error)? in
+            do {
+                try await b.run(leading.work("b"))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        try await Task.sleep(for: .seconds(5))
+        #expect(leading.names == ["a"])
+
+        taskA.cancel()
+        try await taskA.value
+        let released = ContinuousClock.now
+        await eventually("b leading", timeout: .seconds(10)) { leading.names == ["b"] }
+        let takeover = ContinuousClock.now - released
+        print("leader election: successor took over \(takeover) after the release (lease duration 4 s)")
+        #expect(takeover < .seconds(2))
+
+        if cluster.supportsFaults {
+            try await cluster.admin("PUT", "/devapi/faults", body: ["rules": [["resource": "leases", "errorRate": 1.0, "errorCode": 503]]])
+            let cutOff = ContinuousClock.now
+            let error = await taskB.value
+            let stopped = ContinuousClock.now - cutOff
+            print("leader election: leader cut off from the API server stopped after \(stopped) (renew deadline 3 s)")
+            #expect((error as? LeaderElectionError)?.isLostLease == true)
+            #expect(stopped < .seconds(4))
+            #expect(leading.names.isEmpty)
+        } else {
+            taskB.cancel()
+            #expect(await taskB.value == nil)
+        }
+        await cluster.stop()
+    }
+}
+
+/// Who is running leading work right now.
+final class Leaders: Sendable {
+    private let current = Mutex<[String]>([])
+    var names: [String] { current.withLock { $0 } }
+
+    func work(_ name: String) -> @Sendable () async throws -> Void {
+        { [self] in
+            current.withLock { $0.append(name) }
+            defer { current.withLock { $0.removeAll { $0 == name } } }
+            while true { try await Task.sleep(for: .seconds(60)) }
+        }
+    }
+}
