@@ -10,7 +10,7 @@ struct SharedStoreTests {
     func liveWatch() async throws {
         let shared = SharedStore(store: try makeStore(), clock: { epoch })
         try shared.write { store, now throws(StoreError) in try store.create(JobFixture.plain(name: "a").raw, type: .jobs, namespace: "batch", now: now) }
-        let stream = try shared.watch(.jobs, namespace: "batch", since: nil, options: WatchOptions(timeout: .milliseconds(300), bookmarkInterval: .milliseconds(50))) { signal -> String in
+        let stream = try shared.watch(.jobs, namespace: "batch", since: nil, options: WatchOptions(timeout: .seconds(1), bookmarkInterval: .milliseconds(50))) { signal -> String in
             switch signal {
             case .record(let record): "\(record.type.rawValue) \(record.name.name)"
             case .bookmark: "BOOKMARK"
@@ -19,8 +19,10 @@ struct SharedStoreTests {
         try shared.write { store, now throws(StoreError) in try store.create(JobFixture.plain(name: "b").raw, type: .jobs, namespace: "batch", now: now) }
         try shared.write { store, now throws(StoreError) in try store.delete(.jobs, namespace: "batch", name: "a", now: now) }
         async let ticking: Void = {
-            for _ in 0..<20 {
-                try? await Task.sleep(for: .milliseconds(25))
+            try? await Task.sleep(for: .milliseconds(80))
+            shared.tick()
+            while shared.openWatchCount > 0 {
+                try? await Task.sleep(for: .milliseconds(50))
                 shared.tick()
             }
         }()
