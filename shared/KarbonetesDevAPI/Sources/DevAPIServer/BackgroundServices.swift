@@ -56,7 +56,7 @@ struct StorePersister: Service {
         let (snapshot, changeCount) = store.snapshot()
         guard written.value != changeCount else { return }
         do {
-            let data = try KubernetesJSON.encoder.encode(snapshot)
+            let data = snapshot.jsonData
             try await writeOffPool(data)
             written.value = changeCount
             logger.debug("data file written", metadata: ["file": file, "bytes": String(data.count)])

@@ -213,7 +213,7 @@ public struct DevAPIHandler: HTTPHandler {
     }
 
     static func encodeLine(_ value: JSONValue) -> Data {
-        var data = (try? KubernetesJSON.encoder.encode(value)) ?? Data("{}".utf8)
+        var data = JSONWriter.data(value)
         data.append(UInt8(ascii: "\n"))
         return data
     }
@@ -338,7 +338,7 @@ public struct DevAPIHandler: HTTPHandler {
     }
 
     private func json(_ value: JSONValue, status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse.json(value, status: status, encoder: KubernetesJSON.encoder)
+        HTTPResponse.jsonData(JSONWriter.data(value), status: status)
     }
 
     private func failure(_ error: StoreError) -> HTTPResponse {

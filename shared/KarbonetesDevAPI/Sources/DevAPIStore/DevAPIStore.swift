@@ -417,6 +417,14 @@ public struct DevAPIStore: Sendable {
 
         public var resourceVersion: UInt64
         public var objects: [Entry]
+
+        /// The data file's bytes, written with ``JSONWriter`` (readable with `JSONDecoder`).
+        public var jsonData: Data {
+            JSONWriter.data([
+                "resourceVersion": .number(Double(resourceVersion)),
+                "objects": .array(objects.map { ["storage": ["group": .string($0.storage.group), "resource": .string($0.storage.resource)], "object": $0.object] }),
+            ])
+        }
     }
 
     public var snapshot: Snapshot {
