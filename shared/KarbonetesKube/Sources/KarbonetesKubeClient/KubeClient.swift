@@ -62,6 +62,12 @@ public struct KubeClient: Sendable {
             transport: http, rateLimiter: TokenBucketRateLimiter(qps: qps, burst: burst), logger: logger, onRequest: onRequest)
     }
 
+    /// Closes the HTTP client's idle connections (a no-op for other transports); requests after
+    /// this fail.
+    public func shutdown() async {
+        if let http = transport as? HTTPClient { await http.shutdown() }
+    }
+
     /// Counts every request in `counter` with the labels `verb` and `code`.
     public static func counting(into counter: Counter) -> @Sendable (KubeRequestRecord) -> Void {
         { record in counter.increment(labels: ["verb": record.verb, "code": record.code]) }
