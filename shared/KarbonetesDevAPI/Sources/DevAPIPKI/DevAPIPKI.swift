@@ -44,23 +44,23 @@ public struct DevAPIPKI: Sendable {
             return token
         }
         var bytes = [UInt8](repeating: 0, count: 32)
-        guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw PKIError("RAND_bytes failed making the token for \(file)") }
+        guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw PKIError.openSSL("RAND_bytes for the token in \(file)") }
         let token = bytes.map { String(format: "%02x", $0) }.joined()
         guard FileManager.default.createFile(atPath: file, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw PKIError("cannot write the token file \(file)")
+            throw PKIError.cannotWrite(file)
         }
         return token
     }
 
     private static func generateKey() throws -> OpaquePointer {
-        guard let key = karbon_generate_ec_p256_key() else { throw PKIError("EC P-256 key generation failed") }
+        guard let key = karbon_generate_ec_p256_key() else { throw PKIError.openSSL("EC P-256 key generation") }
         return key
     }
 
     private static func makeCertificate(
         commonName: String, publicKey: OpaquePointer, issuer: OpaquePointer?, issuerKey: OpaquePointer, serverNames: [String]?
     ) throws -> OpaquePointer {
-        guard let certificate = X509_new() else { throw PKIError("X509_new failed for \(commonName)") }
+        guard let certificate = X509_new() else { throw PKIError.openSSL("X509_new for \(commonName)") }
         var ok = X509_set_version(certificate, 2) == 1
         ok = ok && ASN1_INTEGER_set(X509_get_serialNumber(certificate), Int.random(in: 1_000..<Int(Int32.max))) == 1
         ok = ok && X509_gmtime_adj(X509_getm_notBefore(certificate), -3600) != nil
@@ -85,27 +85,41 @@ public struct DevAPIPKI: Sendable {
         ok = ok && X509_sign(certificate, issuerKey, EVP_sha256()) > 0
         guard ok else {
             X509_free(certificate)
-            throw PKIError("cannot build the certificate for \(commonName)")
+            throw PKIError.openSSL("building the certificate for \(commonName)")
         }
         return certificate
     }
 
     private static func write(certificate: OpaquePointer, to path: String) throws {
-        guard let bio = BIO_new_file(path, "w") else { throw PKIError("cannot write \(path)") }
+        guard let bio = BIO_new_file(path, "w") else { throw PKIError.cannotWrite(path) }
         defer { BIO_free(bio) }
-        guard PEM_write_bio_X509(bio, certificate) == 1 else { throw PKIError("cannot write \(path)") }
+        guard PEM_write_bio_X509(bio, certificate) == 1 else { throw PKIError.cannotWrite(path) }
     }
 
     private static func write(key: OpaquePointer, to path: String) throws {
-        guard let bio = BIO_new_file(path, "w") else { throw PKIError("cannot write \(path)") }
+        guard let bio = BIO_new_file(path, "w") else { throw PKIError.cannotWrite(path) }
         defer { BIO_free(bio) }
-        guard PEM_write_bio_PrivateKey(bio, key, nil, nil, 0, nil, nil) == 1 else { throw PKIError("cannot write \(path)") }
+        guard PEM_write_bio_PrivateKey(bio, key, nil, nil, 0, nil, nil) == 1 else { throw PKIError.cannotWrite(path) }
         chmod(path, 0o600)
     }
 }
 
-/// A failure making or reading the server's certificates or token, naming the file or subject.
+/// A failure making the server's certificates or token, naming the file or subject.
 public struct PKIError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
+    private enum Kind: Sendable {
+        case openSSL(String)
+        case file(String)
+    }
+
+    private let kind: Kind
+
+    static func openSSL(_ step: String) -> PKIError { PKIError(kind: .openSSL(step)) }
+    static func cannotWrite(_ path: String) -> PKIError { PKIError(kind: .file(path)) }
+
+    public var description: String {
+        switch kind {
+        case .openSSL(let step): "libcrypto failed: \(step)"
+        case .file(let path): "cannot write \(path)"
+        }
+    }
 }

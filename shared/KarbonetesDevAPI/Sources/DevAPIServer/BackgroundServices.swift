@@ -4,6 +4,7 @@ import Foundation
 import KarbonetesLifecycle
 import KarbonetesLogging
 import KarbonetesModels
+import Synchronization
 
 /// Drives the watches' clocks: bookmarks, `timeoutSeconds`, and the injected watch drops.
 struct WatchTicker: Service {
@@ -94,12 +95,11 @@ struct StorePersister: Service {
 }
 
 /// The change count last written, shared by the persister's loop and its final flush.
-private final class WrittenCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: UInt64 = 0
+private final class WrittenCount: Sendable {
+    private let stored = Atomic<UInt64>(0)
 
     var value: UInt64 {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.load(ordering: .acquiring) }
+        set { stored.store(newValue, ordering: .releasing) }
     }
 }

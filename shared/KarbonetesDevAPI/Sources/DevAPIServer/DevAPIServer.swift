@@ -6,6 +6,7 @@ import KarbonetesHTTPServer
 public import KarbonetesLifecycle
 public import KarbonetesLogging
 import KarbonetesTLS
+import Synchronization
 
 /// Where and how the local API server runs.
 public struct DevAPIServerConfiguration: Sendable {
@@ -113,13 +114,12 @@ public final class DevAPIServer: Service, CustomStringConvertible {
 
 /// The handler, set once after the server has bound its port (the handler needs the port
 /// for discovery's server address, the server needs a handler at init).
-private final class HandlerSlot: HTTPHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: DevAPIHandler?
+private final class HandlerSlot: HTTPHandler, Sendable {
+    private let stored = Mutex<DevAPIHandler?>(nil)
 
     var handler: DevAPIHandler? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {

@@ -158,9 +158,6 @@ public struct FieldSelector: Sendable, Hashable {
         self.terms = terms
     }
 
-    /// The name an `metadata.name=` term pins, so a watch by name can be described in logs.
-    public var pinnedName: String? { terms.first { $0.path == ["metadata", "name"] && !$0.negated }?.value }
-
     public func matches(_ object: JSONValue) -> Bool {
         terms.allSatisfy { term in
             let actual: String
