@@ -53,7 +53,7 @@ struct CommandLineTests {
             try? FileManager.default.removeItem(at: plot.deletingPathExtension().appendingPathExtension("png"))
         }
         let result = try runTool([
-            "--trace", Paths.trace("entsoe_GB_2020_30min.csv"), "--from", "2020-05-01", "--to", "2020-05-08",
+            "--trace", Paths.trace("entsoe_GB_2020_30min.csv"), "--from", "2020-05-01", "--to", "2020-05-05",
             "--workload", "poisson:2/h;duration=30m..2h;seed=2", "--max-delay", "8h", "--json", "--plot", plot.path,
         ])
         #expect(result.status == 0, "\(result.stderr)")

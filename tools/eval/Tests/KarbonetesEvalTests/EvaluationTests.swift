@@ -94,7 +94,7 @@ struct EvaluationTests {
 
     static let realCases: [RealCase] = Paths.traceNames.flatMap { name in
         [
-            RealCase(trace: name, workload: "poisson:1/h;duration=30m..3h;seed=5", maxDelay: 12 * 3600, days: 14),
+            RealCase(trace: name, workload: "poisson:1/h;duration=30m..3h;seed=5", maxDelay: 12 * 3600, days: 8),
             RealCase(trace: name, workload: "every:47m;duration=20m", maxDelay: 100 * 60, days: 7),
         ]
     }

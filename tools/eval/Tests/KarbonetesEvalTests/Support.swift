@@ -1,6 +1,7 @@
 import Foundation
 import KarbonetesCarbon
 import KarbonetesEval
+import Synchronization
 
 enum Paths {
     /// tools/eval
@@ -45,7 +46,8 @@ struct ProcessResult {
     var stderr: String
 }
 
-/// Runs the tool with a deadline, reading both pipes to the end so a chatty child never blocks.
+/// Runs the tool, reading stdout on another thread while this one reads stderr, so a chatty
+/// child never blocks on a full pipe.
 func runTool(_ arguments: [String]) throws -> ProcessResult {
     let process = Process()
     process.executableURL = Paths.executable
@@ -54,15 +56,16 @@ func runTool(_ arguments: [String]) throws -> ProcessResult {
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-        outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
+    let outData = Mutex(Data())
+    let reader = DispatchGroup()
+    DispatchQueue.global().async(group: reader) {
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        outData.withLock { $0 = data }
     }
-    errData = err.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    reader.wait()
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    return ProcessResult(
+        status: process.terminationStatus, stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }
