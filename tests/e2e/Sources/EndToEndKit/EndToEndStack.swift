@@ -140,6 +140,9 @@ public final class EndToEndStack: Sendable {
         let body = try JSONEncoder().encode(SignalOverride(region: Self.region, green: green, intensity: green ? 90 : 420))
         let status = try await PlainHTTP.send(.put, "\(signalURL)/v1/override", body: body).status
         guard status == 200 else { throw EndToEndError.unexpected("PUT /v1/override answered \(status)") }
+        // The webhook caches a reading for its --signal-cache-ttl and the controller polls every
+        // --signal-poll-interval (both 500 ms here): after this, both have seen the flip.
+        try await Task.sleep(for: .milliseconds(1_200))
     }
 
     /// `kill -9`: an outage, not a shutdown.
@@ -237,8 +240,9 @@ public final class EndToEndStack: Sendable {
             arguments += ["--leader-elect=false"]
         }
         let executable = Repository.executable(.controller)
-        if try await HelpText.flags(of: executable, directory: directory).contains("--signal-cache-ttl") {
-            arguments += ["--signal-cache-ttl", "500ms"]
+        // A green flip reaches held Jobs within the signal poll: keep it short.
+        if try await HelpText.flags(of: executable, directory: directory).contains("--signal-poll-interval") {
+            arguments += ["--signal-poll-interval", "500ms"]
         }
         let process = try ChildProcess(name: name, executable: executable, arguments: arguments, logDirectory: directory)
         processes.add(process)
@@ -266,7 +270,7 @@ public final class EndToEndStack: Sendable {
     ) async throws -> JSONValue {
         try await Eventually.value("Job \(namespace)/\(name) \(what)", timeout: timeout, interval: .milliseconds(200)) {
             guard let job = try await self.api.find(.jobs, namespace: namespace, name: name) else { return nil }
-            return condition(job) ? job : nil
+            return condition(job) ? .some(job) : .none
         }
     }
 

@@ -20,7 +20,7 @@ extension JSONValue {
         for component in path {
             guard let value = current else { return nil }
             if case .array(let items) = value, let index = Int(component) {
-                current = items.indices.contains(index) ? items[index] : nil
+                current = items.indices.contains(index) ? .some(items[index]) : .none
             } else {
                 current = value[component]
             }

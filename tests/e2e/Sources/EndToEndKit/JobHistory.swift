@@ -25,7 +25,9 @@ public final class JobHistory: Sendable {
         _ stack: EndToEndStack, namespace: String, _ body: (JobHistory) async throws -> Result
     ) async throws -> Result {
         let history = JobHistory()
-        let start = try await stack.api.listResourceVersion(.jobs, namespace: namespace)
+        // The listed versions first, so the first write the watch shows has one before it.
+        let (items, start) = try await stack.api.listWithVersion(.jobs, namespace: namespace)
+        for item in items { history.record(type: "LISTED", item) }
         let lines = try await stack.api.watch(.jobs, namespace: namespace, resourceVersion: start)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -44,8 +46,13 @@ public final class JobHistory: Sendable {
     private func record(_ line: Data) {
         guard let event = try? KubernetesJSON.decoder.decode(JSONValue.self, from: line),
             let type = event["type"]?.stringValue, type == "ADDED" || type == "MODIFIED" || type == "DELETED",
-            let object = event["object"], let name = object.name
+            let object = event["object"]
         else { return }
+        record(type: type, object)
+    }
+
+    private func record(type: String, _ object: JSONValue) {
+        guard let name = object.name else { return }
         let version = Version(
             type: type, resourceVersion: object["metadata"]?["resourceVersion"]?.stringValue ?? "", suspended: object.isSuspended,
             state: object.annotation(CarbonAnnotations.state), releasedAt: object.annotation(CarbonAnnotations.releasedAt))

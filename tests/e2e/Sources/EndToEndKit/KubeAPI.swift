@@ -81,7 +81,7 @@ public final class KubeAPI: Sendable {
         do {
             return try await get(resource, namespace: namespace, name: name)
         } catch let failure as KubeAPIFailure where failure.status == 404 {
-            return nil
+            return .none
         }
     }
 
@@ -98,6 +98,14 @@ public final class KubeAPI: Sendable {
         try await send(
             .patch, resource.path(namespace: namespace, name: name), body: patch, contentType: "application/merge-patch+json",
             describing: describe(resource, namespace, name))
+    }
+
+    /// An RFC 7386 merge patch of the status subresource (what a CronJob controller writes).
+    @discardableResult
+    public func mergePatchStatus(_ resource: Resource, namespace: String? = nil, name: String, _ patch: JSONValue) async throws -> JSONValue {
+        try await send(
+            .patch, resource.path(namespace: namespace, name: name) + "/status", body: patch, contentType: "application/merge-patch+json",
+            describing: describe(resource, namespace, name) + "/status")
     }
 
     public func delete(_ resource: Resource, namespace: String? = nil, name: String) async throws {
@@ -127,10 +135,10 @@ public final class KubeAPI: Sendable {
         return response.lines
     }
 
-    /// The collection's current resourceVersion, to start a watch from.
-    public func listResourceVersion(_ resource: Resource, namespace: String?) async throws -> String? {
+    /// The items and the list's resourceVersion, to start a watch from.
+    public func listWithVersion(_ resource: Resource, namespace: String?) async throws -> (items: [JSONValue], resourceVersion: String?) {
         let list = try await send(.get, resource.path(namespace: namespace), describing: describe(resource, namespace, nil))
-        return list["metadata"]?["resourceVersion"]?.stringValue
+        return (list["items"]?.arrayValue ?? [], list["metadata"]?["resourceVersion"]?.stringValue)
     }
 
     /// Any HTTPS GET on the server (`/healthz`, `/readyz`), the status only.

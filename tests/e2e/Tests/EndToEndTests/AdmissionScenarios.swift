@@ -6,7 +6,8 @@ import Testing
 /// What the webhook does to Jobs as the API server stores them: the real
 /// `karbonetes-webhook` behind the API server's admission chain over HTTPS, the real
 /// `karbonetes-signal` with its demo override deciding green or not.
-@Suite("Admission through the real webhook", .serialized, .timeLimit(.minutes(2)))
+extension EndToEnd {
+@Suite("Admission through the real webhook")
 struct AdmissionScenarios {
     static let greenPool = BuiltInDefaults.greenPool.name
     static let greenTaint = BuiltInDefaults.greenPoolTaint.key
@@ -114,9 +115,10 @@ struct AdmissionScenarios {
             let after = try await Eventually.value("a Job steered to green-spot", timeout: .seconds(30), interval: .seconds(1)) { () async throws -> JSONValue? in
                 attempt += 1
                 let job = try await stack.api.create(try EndToEndStack.carbonAwareJob("after-\(attempt)", namespace: "e2e"))
-                return job.preferredNodePools == ["green-spot"] ? job : nil
+                return job.preferredNodePools == ["green-spot"] ? .some(job) : .none
             }
             #expect(after.tolerationKeys == [Self.greenTaint])
         }
     }
+}
 }
