@@ -124,7 +124,7 @@ struct Routes: Sendable {
     func signal(_ request: HTTPRequest) async -> HTTPResponse {
         await answer {
             let signal = try await engine.signal(region: try region(request))
-            return json(signal)
+            return .jsonData(SignalJSON.encode(signal))
         }
     }
 
