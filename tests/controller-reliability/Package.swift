@@ -28,6 +28,7 @@ let package = Package(
                 .product(name: "KarbonetesHTTPServer", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesTLS", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesLogging", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesYAML", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesRuntimeTestKit", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesKubeClient", package: "KarbonetesKube"),
                 .product(name: "KarbonetesKubeConfig", package: "KarbonetesKube"),

@@ -2,6 +2,7 @@ public import Foundation
 public import KarbonetesKubeClient
 public import KarbonetesModels
 import KarbonetesModelsTestKit
+import KarbonetesYAML
 
 /// A Job the scenario holds, as the webhook would have left it, and when it must be released
 /// at the latest.
@@ -60,14 +61,35 @@ public enum HeldJobs {
         }
     }
 
-    /// Every Job in the namespaces of `plans`, by key.
+    /// Every Job in the namespaces of `plans`, by key. Retried, since the fault scenario's
+    /// injected errors hit the harness's own reads too.
     public static func fetch(namespaces: Set<String>, client: KubeClient) async throws -> [ObjectKey: Job] {
         var result: [ObjectKey: Job] = [:]
         for namespace in namespaces {
-            let list = try await client.listAll(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 500))
-            for job in list.items { result[job.key] = job }
+            var attempt = 0
+            while true {
+                do {
+                    let list = try await client.listAll(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 500))
+                    for job in list.items { result[job.key] = job }
+                    break
+                } catch {
+                    attempt += 1
+                    if attempt >= 20 { throw error }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
         }
         return result
+    }
+
+    /// Installs the CarbonAwarePolicy CRD from the repository's manifests, as on a cluster
+    /// (the controller's policy informer lists it).
+    public static func installPolicyCRD(client: KubeClient) async throws {
+        let file = Binaries.repositoryRoot + "/deploy/kustomize/base/crds/carbonawarepolicies.carbon-aware.io.yaml"
+        let crd = try YAML.decode(JSONValue.self, contentsOfFile: file)
+        do {
+            _ = try await client.create(crd, .customResourceDefinitions, namespace: nil)
+        } catch let error as KubeAPIError where error.isAlreadyExists {}
     }
 
     /// How many of `plans` are released now (state `released`, not suspended).

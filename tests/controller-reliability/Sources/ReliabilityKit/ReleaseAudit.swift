@@ -42,7 +42,7 @@ public struct ReleaseAuditReport: Sendable, CustomStringConvertible {
     public var successfulWrites = 0
     public var attemptedWrites = 0
     public var byReason: [String: Int] = [:]
-    /// The largest time past a Job's (outage-adjusted) release condition.
+    /// The largest controller up-time between a Job's release condition and its release.
     public var maxLateness: TimeInterval = 0
 
     public var description: String {
@@ -56,7 +56,7 @@ public struct ReleaseAuditReport: Sendable, CustomStringConvertible {
 /// Checks the end state of a scenario against its promises: each planned Job released
 /// exactly once (one successful write to it, as the recording proxy saw), released with its
 /// annotations, never before its release condition, and never later than the condition plus
-/// one reconcile interval, where a condition that fell in an outage moves to its end.
+/// one reconcile interval of controller up-time (time in outages does not count).
 public enum ReleaseAudit {
     public static func isReleased(_ job: Job) -> Bool {
         !job.isSuspended && job.metadata.annotation(CarbonAnnotations.state) == CarbonState.released.rawValue
@@ -65,6 +65,7 @@ public enum ReleaseAudit {
     public static func audit(plans: [HeldJobPlan], finalJobs: [ObjectKey: Job], writes: [JobWrite], expectations: ReleaseExpectations) -> ReleaseAuditReport {
         var report = ReleaseAuditReport()
         let byKey = Dictionary(grouping: writes, by: \.key)
+        let outages = merged(expectations.outages)
         for plan in plans {
             let name = plan.key.description
             let jobWrites = byKey[plan.key] ?? []
@@ -101,29 +102,42 @@ public enum ReleaseAudit {
             } else if at < condition {
                 report.violations.append("\(name): released at \(stamp(at)), before its release condition \(stamp(condition))")
             }
-            let due = adjusted(condition, outages: expectations.outages)
-            let lateness = at.timeIntervalSince(due)
+            let lateness = upTime(from: condition, to: at, outages: outages)
             report.maxLateness = max(report.maxLateness, lateness)
             if lateness > expectations.reconcileInterval + expectations.tolerance {
                 report.violations.append(
-                    "\(name): released \(String(format: "%.3f", lateness)) s after it was due at \(stamp(due)) (allowed \(expectations.reconcileInterval) s + \(expectations.tolerance) s)")
+                    "\(name): released \(String(format: "%.3f", lateness)) s of controller up-time after its release condition \(stamp(condition)) "
+                        + "(at \(stamp(at)); allowed \(expectations.reconcileInterval) s + \(expectations.tolerance) s)")
             }
         }
         return report
     }
 
-    /// The condition moved to the end of any outage it falls in (outages may follow each other).
-    static func adjusted(_ condition: Date, outages: [Outage]) -> Date {
-        var due = condition
-        var moved = true
-        while moved {
-            moved = false
-            for outage in outages where outage.start <= due && due < outage.end {
-                due = outage.end
-                moved = true
+    /// How long a controller was up between `start` and `end`: the time between them minus
+    /// the outages within it. A release is late by this, so a Job whose reconcile interval was
+    /// cut by a `kill -9` gets the interval back once a replacement leads.
+    static func upTime(from start: Date, to end: Date, outages: [Outage]) -> TimeInterval {
+        guard end > start else { return end.timeIntervalSince(start) }
+        var down: TimeInterval = 0
+        for outage in outages {
+            let from = max(outage.start, start)
+            let to = min(outage.end, end)
+            if to > from { down += to.timeIntervalSince(from) }
+        }
+        return end.timeIntervalSince(start) - down
+    }
+
+    /// Outages sorted and joined where they overlap, so that no time is subtracted twice.
+    static func merged(_ outages: [Outage]) -> [Outage] {
+        var result: [Outage] = []
+        for outage in outages.sorted(by: { $0.start < $1.start }) {
+            if let last = result.last, outage.start <= last.end {
+                result[result.count - 1].end = max(last.end, outage.end)
+            } else {
+                result.append(outage)
             }
         }
-        return due
+        return result
     }
 
     static func stamp(_ date: Date) -> String {

@@ -45,6 +45,7 @@ public final class ScenarioEnvironment: Sendable {
         do {
             proxy = try RecordingProxy(upstreamKubeconfig: devAPI.kubeconfigPath, directory: directory)
             client = try devAPI.client()
+            try await HeldJobs.installPolicyCRD(client: client)
         } catch {
             await devAPI.stop()
             throw error

@@ -193,8 +193,9 @@ public enum Scenarios {
                     greenFlip: flipped, reconcileInterval: seconds(timing.signalPollInterval), tolerance: 2,
                     allowedReasons: [ReleaseReason.maxDelay.rawValue, ReleaseReason.greenWindow.rawValue], outages: outages))
             var outcome = ScenarioOutcome(report: report, outages: Array(outages.dropFirst()))
-            let failed = environment.proxy.writes.filter { !$0.succeeded }.count
-            outcome.notes.append("compactions=\(compactions) failed_job_writes=\(failed)")
+            let failed = Dictionary(grouping: environment.proxy.writes.filter { !$0.succeeded }, by: \.status).mapValues(\.count)
+            let codes = failed.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
+            outcome.notes.append("compactions=\(compactions) failed_job_writes_by_code=\(codes)")
             if !report.violations.isEmpty { outcome.notes.append(environment.controllerLogs()) }
             return outcome
         }
