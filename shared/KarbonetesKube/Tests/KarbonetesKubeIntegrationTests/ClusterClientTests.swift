@@ -1,5 +1,6 @@
 import Foundation
 import KarbonetesControllerRuntime
+import KarbonetesHTTPClient
 import KarbonetesKubeClient
 import KarbonetesModels
 import Testing
@@ -118,4 +119,61 @@ struct ClusterClientTests {
         }
         await cluster.stop()
     }
+
+    @Test("measured: request rate over one keep-alive connection, a paged list of 500 Jobs, and watch delivery latency")
+    func measurements() async throws {
+        let cluster = try await TestCluster.start()
+        let client = cluster.client
+        let namespace = cluster.namespace
+        do {
+            var start = ContinuousClock.now
+            for index in 0..<500 {
+                _ = try await client.create(jobJSON("m-\(index)", namespace: namespace), .jobs, namespace: namespace)
+            }
+            let createRate = 500 / (ContinuousClock.now - start).seconds
+            start = ContinuousClock.now
+            for index in 0..<500 { _ = try await client.get(Job.self, namespace: namespace, name: "m-\(index % 500)") }
+            let getRate = 500 / (ContinuousClock.now - start).seconds
+            start = ContinuousClock.now
+            let all = try await client.listAll(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 100))
+            let listTime = ContinuousClock.now - start
+            #expect(all.items.count == 500)
+            start = ContinuousClock.now
+            let raw = try await client.send(
+                verb: "list", object: "jobs", resource: .jobs,
+                HTTPClientRequest(path: ResourceDescriptor.jobs.path(namespace: namespace), query: [("limit", "500")]))
+            let transferTime = ContinuousClock.now - start
+            start = ContinuousClock.now
+            _ = try KubernetesJSON.decoder.decode(ObjectList<Job>.self, from: raw.body)
+            let decodeTime = ContinuousClock.now - start
+
+            let watch = try await client.watch(
+                Job.self, namespace: namespace, options: WatchOptions(resourceVersion: all.metadata.resourceVersion, timeoutSeconds: 60))
+            var latencies: [Duration] = []
+            var iterator = watch.makeAsyncIterator()
+            for index in 0..<100 {
+                let sent = ContinuousClock.now
+                _ = try await client.patch(
+                    Job.self, namespace: namespace, name: "m-\(index)", patch: .merge(["metadata": ["labels": ["seen": "yes"]]]))
+                while let event = try await iterator.next() {
+                    if event.type == .modified, event.object?.metadata.name == "m-\(index)" { break }
+                }
+                latencies.append(ContinuousClock.now - sent)
+            }
+            latencies.sort()
+            print(
+                "measured: \(Int(createRate)) creates/s, \(Int(getRate)) gets/s (sequential, one connection), listAll of 500 in pages of 100: \(listTime) "
+                    + "(one page of 500: \(transferTime) on the wire, \(decodeTime) decoding \(raw.body.count) bytes), "
+                    + "patch-to-watch-event p50 \(latencies[50]), max \(latencies[99])")
+            #expect(latencies.count == 100)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
