@@ -50,7 +50,15 @@ run() {
   wrk "$@" --latency "$url" | tee "$work/$name.txt"
 }
 
+# CPU seconds the server has used (utime + stime from /proc), to report CPU per request: a
+# figure that other load on the machine does not inflate the way it inflates the tail.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.4f", ($12 + $13) / hz }' "/proc/$server/stat"
+}
+
+cpu_before="$(cpu_seconds)"
 run paced -t2 -c10 -d"$duration" -s "$work/paced.lua"
+cpu_after="$(cpu_seconds)"
 run max -t2 -c32 -d"$duration"
 
 figure() { # file, then the wrk label
@@ -65,6 +73,8 @@ max_p99="$(to_ms "$(figure max 99%)")"
 errors="$(cat "$work"/paced.txt "$work"/max.txt | awk '/Non-2xx|Socket errors/ { n++ } END { print n + 0 }')"
 # Other builds on the machine inflate the tail; the load average says how busy it was.
 load="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)"
+paced_requests="$(awk '/requests in/ { print $1; exit }' "$work/paced.txt")"
+cpu_us="$(awk -v a="$cpu_before" -v b="$cpu_after" -v n="$paced_requests" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')"
 pass="$(awk -v p="$paced_p99" -v r="$paced_rps" 'BEGIN { print (p < 1.0 && r >= 900) ? "true" : "false" }')"
 
-echo "bench=signal endpoint=/v1/signal paced_rps=${paced_rps} paced_p50_ms=${paced_p50} paced_p99_ms=${paced_p99} max_rps=${max_rps} max_p99_ms=${max_p99} error_lines=${errors} target_p99_ms=1 target_met=${pass} loadavg_1m=${load} cpus=$(nproc)"
+echo "bench=signal endpoint=/v1/signal paced_rps=${paced_rps} paced_p50_ms=${paced_p50} paced_p99_ms=${paced_p99} server_cpu_us_per_request=${cpu_us} max_rps=${max_rps} max_p99_ms=${max_p99} error_lines=${errors} target_p99_ms=1 target_met=${pass} loadavg_1m=${load} cpus=$(nproc)"
