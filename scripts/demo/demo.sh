@@ -185,7 +185,7 @@ up() {
   start webhook "$(executable services/webhook karbonetes-webhook)" --listen "127.0.0.1:$webhook_port" \
     --tls-cert-file "$state/certs/tls.crt" --tls-key-file "$state/certs/tls.key" \
     --signal-url "http://127.0.0.1:$signal_port" --kubeconfig "$state/kubeconfig" \
-    --metrics-listen "127.0.0.1:$webhook_metrics"
+    --metrics-listen "127.0.0.1:$webhook_metrics" --signal-cache-ttl 1s
   wait_for "karbonetes-webhook" 30 curl -fsS "http://127.0.0.1:$webhook_metrics/readyz"
   webhook_configuration "$webhook_port" | "$KUBECTL" apply -f - >/dev/null
   log "webhook registered for Job CREATE (https://127.0.0.1:$webhook_port, caBundle from .demo/certs/ca.crt)"
