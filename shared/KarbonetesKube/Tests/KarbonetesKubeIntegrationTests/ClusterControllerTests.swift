@@ -80,6 +80,52 @@ struct ClusterControllerTests {
         await cluster.stop()
     }
 
+    @Test(
+        "across an API server restart with its data kept, the informer reconnects and no Job is lost",
+        .enabled(if: externalKubeconfig == nil && devAPIExecutable != nil, "needs karbonetes-devapi"))
+    func informerAcrossRestart() async throws {
+        let port = try freePort()
+        let folder = NSTemporaryDirectory() + "karbonetes-kube-restart-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var server = try DevAPIProcess(directory: folder, port: port)
+        try await server.start()
+        let client = try server.client()
+        let informer = Informer<Job>(
+            client: client, resource: .jobs, namespace: "default", backoff: Backoff(initial: .milliseconds(50), maximum: .milliseconds(500)))
+        for index in 0..<20 { _ = try await client.create(jobJSON("before-\(index)"), .jobs, namespace: "default") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await informer.run() }
+            try await informer.waitForSync()
+            #expect(informer.cache.count == 20)
+            server.stop()
+            try await Task.sleep(for: .milliseconds(300))
+            server = try DevAPIProcess(directory: folder, port: port)
+            try await server.start()
+            for index in 0..<10 {
+                for attempt in 1...40 {
+                    do {
+                        _ = try await client.create(jobJSON("after-\(index)"), .jobs, namespace: "default")
+                        break
+                    } catch let error as KubeAPIError where error.isAlreadyExists {
+                        break
+                    } catch {
+                        // A pooled connection to the stopped server may fail once.
+                        if attempt == 40 { throw error }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+            try await client.delete(.jobs, namespace: "default", name: "before-0", options: DeleteOptions(propagationPolicy: .background))
+            let truth = try await client.listAll(Job.self, .jobs, namespace: "default").items.map(\.key.description).sorted()
+            #expect(truth.count == 29)
+            await eventually("the cache to match the restarted server") { informer.cache.keys().map(\.description) == truth }
+            print("informer across restart: \(informer.requestCounts.lists) lists, \(informer.requestCounts.watches) watches")
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        server.stop()
+    }
+
     @Test("an informer follows writes made by another client, then its cache equals a fresh list")
     func informerFollows() async throws {
         let cluster = try await TestCluster.start()

@@ -34,13 +34,19 @@ final class DevAPIProcess: @unchecked Sendable {
     let directory: String
     var kubeconfig: String { directory + "/kubeconfig" }
 
-    init(arguments: [String] = []) throws {
-        directory = NSTemporaryDirectory() + "karbonetes-kube-devapi-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private let removesDirectory: Bool
+
+    /// A new server; `directory` and `port` reuse another's data and address, for restarts.
+    init(arguments: [String] = [], directory: String? = nil, port: Int = 0) throws {
+        removesDirectory = directory == nil
+        self.directory = directory ?? NSTemporaryDirectory() + "karbonetes-kube-devapi-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: devAPIExecutable ?? "/nonexistent")
         process.arguments =
-            ["--listen", "127.0.0.1:0", "--data-dir", directory + "/data", "--kubeconfig-out", directory + "/kubeconfig", "--log-level", "warning"]
-            + arguments
+            [
+                "--listen", "127.0.0.1:\(port)", "--data-dir", self.directory + "/data", "--kubeconfig-out", self.directory + "/kubeconfig",
+                "--log-level", "warning",
+            ] + arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
     }
@@ -63,12 +69,13 @@ final class DevAPIProcess: @unchecked Sendable {
         guard line.contains("ready on") else { throw DevAPIStartFailure(line: line) }
     }
 
+    /// SIGTERM, wait; the data folder is removed unless it was handed in.
     func stop() {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(atPath: directory)
+        if removesDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     deinit { stop() }
@@ -87,6 +94,24 @@ final class DevAPIProcess: @unchecked Sendable {
         }
         _ = try await client.send(verb: "admin", object: path, resource: .namespaces, request)
     }
+}
+
+/// A TCP port nobody listens on right now, for a server that must come back on the same one.
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw DevAPIStartFailure(line: "no free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 struct DevAPIStartFailure: Error, CustomStringConvertible {
