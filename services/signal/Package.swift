@@ -79,7 +79,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SignalCoreTests",
-            dependencies: ["SignalCore", "SignalTestKit", .product(name: "KarbonetesModels", package: "KarbonetesModels")]
+            dependencies: [
+                "SignalCore", "SignalTestKit", .product(name: "KarbonetesModels", package: "KarbonetesModels"),
+            ]
         ),
         .testTarget(
             name: "SignalProvidersTests",

@@ -38,18 +38,22 @@ public struct SignalApplication: Sendable {
         let settings = try configuration.cacheSettings()
         let registry = MetricsRegistry()
         let metrics = SignalMetrics(registry: registry)
-        let factory = ProviderFactory(configDirectory: configDirectory, clock: clock, environment: environment, logger: logger)
+        let factory = ProviderFactory(
+            configDirectory: configDirectory, clock: clock, environment: environment, logger: logger)
         let regions = try configuration.regions.map { RegionProvider(name: $0.name, provider: try factory.make($0)) }
         let fetchLogger = logger
         let engine = SignalEngine(regions: regions, settings: settings, clock: clock) { event in
             metrics.record(event)
             if let error = event.error {
-                fetchLogger.warning("provider fetch failed", metadata: ["signal.region": event.region, "signal.provider": event.provider, "error": error])
+                fetchLogger.warning(
+                    "provider fetch failed",
+                    metadata: ["signal.region": event.region, "signal.provider": event.provider, "error": error])
             }
         }
         self.engine = engine
         self.registry = registry
-        self.handler = SignalHTTPHandler(engine: engine, overrideEnabled: overrideEnabled, registry: registry, metrics: metrics)
+        self.handler = SignalHTTPHandler(
+            engine: engine, overrideEnabled: overrideEnabled, registry: registry, metrics: metrics)
         let interval = Duration.milliseconds(Int64(max(0.5, min(settings.ttl / 2, 10)) * 1000))
         self.refresher = CacheRefresher(cache: engine.cache, interval: interval) { await metrics.observe(engine) }
         self.server = try HTTPServer(
@@ -100,30 +104,37 @@ struct ProviderFactory {
         guard let data = try? handle.read(upToCount: 4096) else { return nil }
         let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\u{FEFF}", with: "")
         guard let line = text.split(whereSeparator: \.isNewline).first else { return nil }
-        return line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        return line.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
     }
 
     private func makeTrace(_ region: RegionConfiguration) throws -> any CarbonProvider {
         guard let file = region.file else {
-            throw SignalConfigurationError.invalid(region: region.name, field: "file", reason: "is required for provider trace")
+            throw SignalConfigurationError.invalid(
+                region: region.name, field: "file", reason: "is required for provider trace")
         }
         let trace: CarbonTrace
         do {
             trace = try CarbonTrace.load(contentsOfFile: path(file), column: region.column)
         } catch {
-            throw SignalConfigurationError.invalid(region: region.name, field: "file", reason: "cannot be read: \(error)")
+            throw SignalConfigurationError.invalid(
+                region: region.name, field: "file", reason: "cannot be read: \(error)")
         }
         if let format = region.format {
             guard let wanted = CarbonTraceFormat(rawValue: format) else {
-                throw SignalConfigurationError.invalid(region: region.name, field: "format", reason: "\"\(format)\" is not electricitymaps or entsoe")
+                throw SignalConfigurationError.invalid(
+                    region: region.name, field: "format", reason: "\"\(format)\" is not electricitymaps or entsoe")
             }
             if let header = Self.headerLine(path(file)), CarbonTraceFormat.detect(header: header) != wanted {
-                throw SignalConfigurationError.invalid(region: region.name, field: "format", reason: "says \(format) but \(file) is not in that format")
+                throw SignalConfigurationError.invalid(
+                    region: region.name, field: "format", reason: "says \(format) but \(file) is not in that format")
             }
         }
         let speedup = region.speedup ?? 1
         guard speedup > 0, speedup.isFinite else {
-            throw SignalConfigurationError.invalid(region: region.name, field: "speedup", reason: "must be a positive number")
+            throw SignalConfigurationError.invalid(
+                region: region.name, field: "speedup", reason: "must be a positive number")
         }
         let replay = TraceReplay(
             trace: trace, alignment: try region.traceAlignment(), speedup: speedup, anchor: clock.now(),

@@ -54,7 +54,9 @@ public struct ProviderSnapshot: Sendable, Hashable {
     /// so a cached value never outlives the window it describes.
     public var validUntil: Date?
 
-    public init(current: CurrentReading, forecast: [ForecastPoint], observedAt: Date, source: String, validUntil: Date? = nil) {
+    public init(
+        current: CurrentReading, forecast: [ForecastPoint], observedAt: Date, source: String, validUntil: Date? = nil
+    ) {
         self.current = current
         self.forecast = forecast
         self.observedAt = observedAt
@@ -67,7 +69,8 @@ public struct ProviderSnapshot: Sendable, Hashable {
     /// the last current reading as it was.
     public func reading(at now: Date) -> CurrentReading {
         if now >= current.windowStart && now < current.windowEnd { return current }
-        if let derived = GreenSegments.reading(in: forecast, at: now, rule: current.rule, threshold: current.threshold) {
+        if let derived = GreenSegments.reading(in: forecast, at: now, rule: current.rule, threshold: current.threshold)
+        {
             return derived
         }
         return current

@@ -6,7 +6,9 @@ public import KarbonetesModels
 public enum GreenSegments {
     /// The reading at `now` from `points` (sorted, not overlapping), or nil when no slot
     /// covers `now`. A gap in the points ends a run, since nothing is known across it.
-    public static func reading(in points: [ForecastPoint], at now: Date, rule: String, threshold: Double?) -> CurrentReading? {
+    public static func reading(in points: [ForecastPoint], at now: Date, rule: String, threshold: Double?)
+        -> CurrentReading?
+    {
         guard let index = slotIndex(in: points, at: now) else { return nil }
         let slot = points[index]
         var first = index
@@ -14,7 +16,8 @@ public enum GreenSegments {
             first -= 1
         }
         var last = index
-        while last + 1 < points.count, points[last + 1].green == slot.green, points[last].end == points[last + 1].start {
+        while last + 1 < points.count, points[last + 1].green == slot.green, points[last].end == points[last + 1].start
+        {
             last += 1
         }
         return CurrentReading(

@@ -31,12 +31,14 @@ public enum RemoteSnapshot {
     /// - Returns: nil when nothing can be decided: no slot covers `now`, or a percentile rule
     ///   has no forecast to rank the latest value against.
     public static func make(
-        latest: ProviderSlot, forecast: [ProviderSlot], rule: GreenRule?, verdictRule: String? = nil, now: Date, source: String
+        latest: ProviderSlot, forecast: [ProviderSlot], rule: GreenRule?, verdictRule: String? = nil, now: Date,
+        source: String
     ) -> ProviderSnapshot? {
         let currentEnd = max(latest.end, now.addingTimeInterval(1))
         let later = forecast.sorted { $0.start < $1.start }.compactMap { slot -> ProviderSlot? in
             guard slot.end > currentEnd else { return nil }
-            return ProviderSlot(start: max(slot.start, currentEnd), end: slot.end, intensity: slot.intensity, green: slot.green)
+            return ProviderSlot(
+                start: max(slot.start, currentEnd), end: slot.end, intensity: slot.intensity, green: slot.green)
         }
         let dayAhead = later.filter { $0.start < now.addingTimeInterval(86_400) }.map(\.intensity)
         var threshold: Double?
@@ -51,13 +53,18 @@ public enum RemoteSnapshot {
             guard let threshold else { return false }
             return slot.intensity <= threshold
         }
-        let ruleText = verdictRule ?? threshold.flatMap { value in rule.map { $0.describe(value) } } ?? "provider verdict"
-        var points = [ForecastPoint(start: latest.start, end: currentEnd, intensity: latest.intensity, green: green(latest))]
+        let ruleText =
+            verdictRule ?? threshold.flatMap { value in rule.map { $0.describe(value) } } ?? "provider verdict"
+        var points = [
+            ForecastPoint(start: latest.start, end: currentEnd, intensity: latest.intensity, green: green(latest))
+        ]
         for slot in later {
-            points.append(ForecastPoint(start: slot.start, end: slot.end, intensity: slot.intensity, green: green(slot)))
+            points.append(
+                ForecastPoint(start: slot.start, end: slot.end, intensity: slot.intensity, green: green(slot)))
         }
         let decidingThreshold = latest.green == nil ? threshold : nil
-        guard let reading = GreenSegments.reading(in: points, at: now, rule: ruleText, threshold: decidingThreshold) else { return nil }
+        guard let reading = GreenSegments.reading(in: points, at: now, rule: ruleText, threshold: decidingThreshold)
+        else { return nil }
         return ProviderSnapshot(current: reading, forecast: points, observedAt: latest.start, source: source)
     }
 }

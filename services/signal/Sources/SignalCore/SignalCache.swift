@@ -60,7 +60,8 @@ public struct CacheMissError: Error, Sendable, CustomStringConvertible {
     static func neverFetched(_ region: String, lastError: String?) -> CacheMissError {
         CacheMissError(.neverFetched(lastError), region: region)
     }
-    static func tooStale(_ region: String, age: TimeInterval, limit: TimeInterval, lastError: String?) -> CacheMissError {
+    static func tooStale(_ region: String, age: TimeInterval, limit: TimeInterval, lastError: String?) -> CacheMissError
+    {
         CacheMissError(.tooStale(age: age, limit: limit, lastError), region: region)
     }
 
@@ -121,7 +122,9 @@ public actor SignalCache {
     public nonisolated func value(for region: String) async throws -> CachedValue {
         let now = clock.now()
         if let value = lastGood.withLock({ $0[region] }), now < expiry(of: value) {
-            return CachedValue(snapshot: value.snapshot, fetchedAt: value.fetchedAt, age: max(0, now.timeIntervalSince(value.fetchedAt)), stale: false)
+            return CachedValue(
+                snapshot: value.snapshot, fetchedAt: value.fetchedAt,
+                age: max(0, now.timeIntervalSince(value.fetchedAt)), stale: false)
         }
         return try await expiredValue(for: region)
     }
@@ -167,7 +170,9 @@ public actor SignalCache {
 
     private func freshValue(_ region: String, now: Date) -> CachedValue? {
         guard let value = entries[region]?.value, now < expiry(of: value) else { return nil }
-        return CachedValue(snapshot: value.snapshot, fetchedAt: value.fetchedAt, age: max(0, now.timeIntervalSince(value.fetchedAt)), stale: false)
+        return CachedValue(
+            snapshot: value.snapshot, fetchedAt: value.fetchedAt, age: max(0, now.timeIntervalSince(value.fetchedAt)),
+            stale: false)
     }
 
     private func servable(_ region: String, now: Date) throws -> CachedValue {
@@ -203,13 +208,15 @@ public actor SignalCache {
             lastGood.withLock { $0[region] = (snapshot, now) }
             entries[region, default: Entry()].lastError = nil
             entries[region, default: Entry()].nextAttempt = .distantPast
-            onFetch(FetchEvent(region: region, provider: provider.kind, succeeded: true, error: nil, snapshot: snapshot))
+            onFetch(
+                FetchEvent(region: region, provider: provider.kind, succeeded: true, error: nil, snapshot: snapshot))
         } catch {
             let now = clock.now()
             let wait = max(settings.failureBackoff, (error as? ProviderError)?.retryAfter ?? 0)
             entries[region, default: Entry()].lastError = "\(error)"
             entries[region, default: Entry()].nextAttempt = now.addingTimeInterval(wait)
-            onFetch(FetchEvent(region: region, provider: provider.kind, succeeded: false, error: "\(error)", snapshot: nil))
+            onFetch(
+                FetchEvent(region: region, provider: provider.kind, succeeded: false, error: "\(error)", snapshot: nil))
         }
     }
 }

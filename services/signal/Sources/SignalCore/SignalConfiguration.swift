@@ -33,23 +33,32 @@ public struct SignalConfiguration: Sendable, Decodable {
         let ttl = cacheTTL?.timeInterval ?? 30
         let stale = staleLimit?.timeInterval ?? 900
         guard ttl > 0 else { throw SignalConfigurationError.invalid(field: "cacheTTL", reason: "must be positive") }
-        guard stale >= 0 else { throw SignalConfigurationError.invalid(field: "staleLimit", reason: "must not be negative") }
+        guard stale >= 0 else {
+            throw SignalConfigurationError.invalid(field: "staleLimit", reason: "must not be negative")
+        }
         return CacheSettings(ttl: ttl, staleLimit: stale, failureBackoff: min(5, ttl))
     }
 
     /// Checks what can be checked without reading files: names, providers, duplicates.
     public func validate() throws {
-        guard !regions.isEmpty else { throw SignalConfigurationError.invalid(field: "regions", reason: "lists no region") }
+        guard !regions.isEmpty else {
+            throw SignalConfigurationError.invalid(field: "regions", reason: "lists no region")
+        }
         var seen: Set<String> = []
         for region in regions {
-            guard !region.name.isEmpty else { throw SignalConfigurationError.invalid(field: "regions[].name", reason: "is empty") }
+            guard !region.name.isEmpty else {
+                throw SignalConfigurationError.invalid(field: "regions[].name", reason: "is empty")
+            }
             guard seen.insert(region.name).inserted else {
-                throw SignalConfigurationError.invalid(region: region.name, field: "name", reason: "is used by two regions")
+                throw SignalConfigurationError.invalid(
+                    region: region.name, field: "name", reason: "is used by two regions")
             }
             guard RegionConfiguration.providerKinds.contains(region.provider) else {
                 throw SignalConfigurationError.invalid(
                     region: region.name, field: "provider",
-                    reason: "\"\(region.provider)\" is not one of \(RegionConfiguration.providerKinds.joined(separator: ", "))")
+                    reason:
+                        "\"\(region.provider)\" is not one of \(RegionConfiguration.providerKinds.joined(separator: ", "))"
+                )
             }
         }
         _ = try cacheSettings()
@@ -59,7 +68,9 @@ public struct SignalConfiguration: Sendable, Decodable {
 /// One `regions[]` entry: its name, its provider, and that provider's settings (flat, as the
 /// chart documents them; each provider reads only its own keys).
 public struct RegionConfiguration: Sendable, Decodable {
-    public static let providerKinds = ["static", "trace", "electricitymaps", "watttime", "uk-carbon-intensity", "carbon-aware-sdk"]
+    public static let providerKinds = [
+        "static", "trace", "electricitymaps", "watttime", "uk-carbon-intensity", "carbon-aware-sdk",
+    ]
 
     public var name: String
     public var provider: String
@@ -101,19 +112,25 @@ public struct RegionConfiguration: Sendable, Decodable {
         let fallback = StaticSchedule.builtInDefault
         let zoneName = timeZone ?? "UTC"
         guard let zone = TimeZone(identifier: zoneName) else {
-            throw SignalConfigurationError.invalid(region: name, field: "timeZone", reason: StaticScheduleError.badTimeZone(zoneName).description)
+            throw SignalConfigurationError.invalid(
+                region: name, field: "timeZone", reason: StaticScheduleError.badTimeZone(zoneName).description)
         }
         var parsed: [DailyWindow] = []
         if let windows {
             for (index, window) in windows.enumerated() {
                 do {
-                    let weekdays = try Set((window.weekdays ?? []).map { text throws(StaticScheduleError) -> Weekday in
-                        guard let day = Weekday(spelling: text) else { throw .badWeekday(text) }
-                        return day
-                    })
-                    parsed.append(try DailyWindow(start: LocalTime(parsing: window.start), end: LocalTime(parsing: window.end), weekdays: weekdays))
+                    let weekdays = try Set(
+                        (window.weekdays ?? []).map { text throws(StaticScheduleError) -> Weekday in
+                            guard let day = Weekday(spelling: text) else { throw .badWeekday(text) }
+                            return day
+                        })
+                    parsed.append(
+                        try DailyWindow(
+                            start: LocalTime(parsing: window.start), end: LocalTime(parsing: window.end),
+                            weekdays: weekdays))
                 } catch {
-                    throw SignalConfigurationError.invalid(region: name, field: "windows[\(index)]", reason: error.description)
+                    throw SignalConfigurationError.invalid(
+                        region: name, field: "windows[\(index)]", reason: error.description)
                 }
             }
         } else {
@@ -121,10 +138,12 @@ public struct RegionConfiguration: Sendable, Decodable {
         }
         let green = greenIntensity ?? fallback.greenIntensity
         let other = otherIntensity ?? fallback.otherIntensity
-        for (field, value) in [("greenIntensity", green), ("otherIntensity", other)] where !(value.isFinite && value >= 0) {
+        for (field, value) in [("greenIntensity", green), ("otherIntensity", other)]
+        where !(value.isFinite && value >= 0) {
             throw SignalConfigurationError.invalid(region: name, field: field, reason: "must be a non-negative number")
         }
-        return StaticSchedule(timeZone: zone, timeZoneName: zoneName, windows: parsed, greenIntensity: green, otherIntensity: other)
+        return StaticSchedule(
+            timeZone: zone, timeZoneName: zoneName, windows: parsed, greenIntensity: green, otherIntensity: other)
     }
 
     /// The trace settings other than the file's contents.
@@ -133,11 +152,13 @@ public struct RegionConfiguration: Sendable, Decodable {
         case "sameTimeOfYear": return .sameTimeOfYear
         case "offset":
             guard let offset else {
-                throw SignalConfigurationError.invalid(region: name, field: "offset", reason: "is required with alignment: offset")
+                throw SignalConfigurationError.invalid(
+                    region: name, field: "offset", reason: "is required with alignment: offset")
             }
             return .offset(offset.timeInterval)
         case let other:
-            throw SignalConfigurationError.invalid(region: name, field: "alignment", reason: "\"\(other)\" is not sameTimeOfYear or offset")
+            throw SignalConfigurationError.invalid(
+                region: name, field: "alignment", reason: "\"\(other)\" is not sameTimeOfYear or offset")
         }
     }
 
@@ -149,7 +170,8 @@ public struct RegionConfiguration: Sendable, Decodable {
         case (nil, let percentile?) where (0...100).contains(percentile): return .percentile(percentile)
         default:
             throw SignalConfigurationError.invalid(
-                region: name, field: "green", reason: "write {threshold: N} (gCO2eq/kWh) or {percentile: P} (0 to 100), one of the two")
+                region: name, field: "green",
+                reason: "write {threshold: N} (gCO2eq/kWh) or {percentile: P} (0 to 100), one of the two")
         }
     }
 }

@@ -1,6 +1,6 @@
 public import Foundation
-public import KarbonetesModels
 import KarbonetesCarbon
+public import KarbonetesModels
 
 /// One configured region: its name and the provider that answers for it.
 public struct RegionProvider: Sendable {
@@ -59,7 +59,8 @@ public struct SignalEngine: Sendable {
             guard let intensity = demo.override.intensity ?? reading?.intensity else {
                 throw SignalErrorBody(
                     code: .unavailable,
-                    message: "region \(region) has a demo override without an intensity and no signal from its provider")
+                    message: "region \(region) has a demo override without an intensity and no signal from its provider"
+                )
             }
             return CarbonSignal(
                 region: region,
@@ -97,21 +98,30 @@ public struct SignalEngine: Sendable {
     public func forecast(region: String, hours: Int) async throws -> CarbonForecast {
         try requireKnown(region)
         guard (1...SignalAPI.maximumForecastHours).contains(hours) else {
-            throw SignalErrorBody(code: .badRequest, message: "hours must be between 1 and \(SignalAPI.maximumForecastHours), not \(hours)")
+            throw SignalErrorBody(
+                code: .badRequest,
+                message: "hours must be between 1 and \(SignalAPI.maximumForecastHours), not \(hours)")
         }
         let value = try await cached(region)
         let now = clock.now()
         let horizon = now.addingTimeInterval(TimeInterval(hours) * 3600)
         let points = value.snapshot.forecast.filter { $0.end > now && $0.start < horizon }
         guard !points.isEmpty else {
-            throw SignalErrorBody(code: .unavailable, message: "provider \(value.snapshot.source) has no forecast for region \(region) after \(RFC3339.format(now))")
+            throw SignalErrorBody(
+                code: .unavailable,
+                message:
+                    "provider \(value.snapshot.source) has no forecast for region \(region) after \(RFC3339.format(now))"
+            )
         }
-        return CarbonForecast(region: region, generatedAt: value.snapshot.observedAt, source: value.snapshot.source, points: points)
+        return CarbonForecast(
+            region: region, generatedAt: value.snapshot.observedAt, source: value.snapshot.source, points: points)
     }
 
     /// `GET /v1/best-window`: the start in [notBefore, notAfter] minimising the mean intensity
     /// over `duration`, over the forecast the provider gave (exact, as a step function).
-    public func bestWindow(region: String, notBefore: Date, notAfter: Date, duration: GoDuration) async throws -> BestWindow {
+    public func bestWindow(region: String, notBefore: Date, notAfter: Date, duration: GoDuration) async throws
+        -> BestWindow
+    {
         try requireKnown(region)
         let now = clock.now()
         guard duration.nanoseconds > 0 else {
@@ -119,29 +129,38 @@ public struct SignalEngine: Sendable {
         }
         guard notBefore <= notAfter else {
             throw SignalErrorBody(
-                code: .badRequest, message: "notBefore \(RFC3339.format(notBefore)) is after notAfter \(RFC3339.format(notAfter))")
+                code: .badRequest,
+                message: "notBefore \(RFC3339.format(notBefore)) is after notAfter \(RFC3339.format(notAfter))")
         }
         guard notAfter >= now else {
             throw SignalErrorBody(
-                code: .badRequest, message: "notAfter \(RFC3339.format(notAfter)) is in the past: the forecast starts now (\(RFC3339.format(now)))")
+                code: .badRequest,
+                message:
+                    "notAfter \(RFC3339.format(notAfter)) is in the past: the forecast starts now (\(RFC3339.format(now)))"
+            )
         }
         let horizon = now.addingTimeInterval(TimeInterval(SignalAPI.maximumForecastHours) * 3600)
         guard notAfter.addingTimeInterval(duration.timeInterval) <= horizon else {
             throw SignalErrorBody(
                 code: .badRequest,
-                message: "notAfter + duration is past the \(SignalAPI.maximumForecastHours)h forecast horizon (\(RFC3339.format(horizon)))")
+                message:
+                    "notAfter + duration is past the \(SignalAPI.maximumForecastHours)h forecast horizon (\(RFC3339.format(horizon)))"
+            )
         }
         let value = try await cached(region)
         guard let trace = ForecastTrace.make(from: value.snapshot.forecast, source: value.snapshot.source),
-            let window = trace.bestWindow(duration: duration.timeInterval, notBefore: max(notBefore, now), notAfter: notAfter)
+            let window = trace.bestWindow(
+                duration: duration.timeInterval, notBefore: max(notBefore, now), notAfter: notAfter)
         else {
             throw SignalErrorBody(
                 code: .unavailable,
-                message: "the forecast of region \(region) does not cover a \(duration) window starting in [\(RFC3339.format(notBefore)), \(RFC3339.format(notAfter))]"
+                message:
+                    "the forecast of region \(region) does not cover a \(duration) window starting in [\(RFC3339.format(notBefore)), \(RFC3339.format(notAfter))]"
             )
         }
         return BestWindow(
-            region: region, start: window.start, end: window.end, meanIntensity: window.meanIntensity, notBefore: notBefore,
+            region: region, start: window.start, end: window.end, meanIntensity: window.meanIntensity,
+            notBefore: notBefore,
             notAfter: notAfter, duration: duration.description)
     }
 

@@ -101,7 +101,10 @@ public struct StaticSchedule: Sendable, Hashable {
     public var greenIntensity: Double
     public var otherIntensity: Double
 
-    public init(timeZone: TimeZone, timeZoneName: String? = nil, windows: [DailyWindow], greenIntensity: Double, otherIntensity: Double) {
+    public init(
+        timeZone: TimeZone, timeZoneName: String? = nil, windows: [DailyWindow], greenIntensity: Double,
+        otherIntensity: Double
+    ) {
         self.timeZone = timeZone
         self.timeZoneName = timeZoneName ?? timeZone.identifier
         self.windows = windows
@@ -138,14 +141,19 @@ public struct StaticSchedule: Sendable, Hashable {
         let calendar = calendar
         var raw: [DateInterval] = []
         // Start a day early: yesterday's window may cross midnight into `from`.
-        guard var dayNoon = noon(of: from, calendar: calendar).flatMap({ calendar.date(byAdding: .day, value: -1, to: $0) })
+        guard
+            var dayNoon = noon(of: from, calendar: calendar).flatMap({
+                calendar.date(byAdding: .day, value: -1, to: $0)
+            })
         else { return [] }
         while dayNoon < to.addingTimeInterval(86_400) {
             let weekday = calendar.component(.weekday, from: dayNoon)
-            for window in windows where window.weekdays.isEmpty || window.weekdays.contains(where: { $0.calendarWeekday == weekday }) {
+            for window in windows
+            where window.weekdays.isEmpty || window.weekdays.contains(where: { $0.calendarWeekday == weekday }) {
                 guard let start = instant(on: dayNoon, minutes: window.start.minutesOfDay, calendar: calendar),
                     let end = instant(
-                        on: dayNoon, minutes: window.end.minutesOfDay + (window.crossesMidnight ? 1440 : 0), calendar: calendar)
+                        on: dayNoon, minutes: window.end.minutesOfDay + (window.crossesMidnight ? 1440 : 0),
+                        calendar: calendar)
                 else { continue }
                 if end > start, end > from, start < to { raw.append(DateInterval(start: start, end: end)) }
             }
@@ -176,7 +184,8 @@ public struct StaticSchedule: Sendable, Hashable {
         if let index = intervals.firstIndex(where: { $0.start <= now && now < $0.end }) {
             return CurrentReading(
                 intensity: greenIntensity, green: true, rule: rule, windowStart: intervals[index].start,
-                windowEnd: intervals[index].end, nextGreenStart: index + 1 < intervals.count ? intervals[index + 1].start : nil)
+                windowEnd: intervals[index].end,
+                nextGreenStart: index + 1 < intervals.count ? intervals[index + 1].start : nil)
         }
         let previous = intervals.last { $0.end <= now }
         let next = intervals.first { $0.start > now }
@@ -206,7 +215,8 @@ public struct StaticSchedule: Sendable, Hashable {
         return zip(sorted, sorted.dropFirst()).map { start, end in
             let middle = start.addingTimeInterval(end.timeIntervalSince(start) / 2)
             let green = intervals.contains { $0.start <= middle && middle < $0.end }
-            return ForecastPoint(start: start, end: end, intensity: green ? greenIntensity : otherIntensity, green: green)
+            return ForecastPoint(
+                start: start, end: end, intensity: green ? greenIntensity : otherIntensity, green: green)
         }
     }
 
@@ -225,7 +235,8 @@ public struct StaticSchedule: Sendable, Hashable {
         }
         let parts = calendar.dateComponents([.year, .month, .day], from: day)
         return calendar.date(
-            from: DateComponents(year: parts.year, month: parts.month, day: parts.day, hour: minuteOfDay / 60, minute: minuteOfDay % 60))
+            from: DateComponents(
+                year: parts.year, month: parts.month, day: parts.day, hour: minuteOfDay / 60, minute: minuteOfDay % 60))
     }
 }
 

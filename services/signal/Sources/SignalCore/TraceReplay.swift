@@ -85,7 +85,9 @@ public struct TraceReplay: Sendable {
             var parts = calendar.dateComponents([.month, .day, .hour, .minute, .second, .nanosecond], from: anchor)
             parts.year = calendar.component(.year, from: trace.start)
             guard var candidate = calendar.date(from: parts) else { return wrap(anchor) }
-            if candidate < trace.start, let next = calendar.date(byAdding: .year, value: 1, to: candidate) { candidate = next }
+            if candidate < trace.start, let next = calendar.date(byAdding: .year, value: 1, to: candidate) {
+                candidate = next
+            }
             return wrap(candidate)
         }
     }
@@ -124,9 +126,13 @@ public struct TraceReplay: Sendable {
         let slots = self.slots(from: now.addingTimeInterval(-day), to: now.addingTimeInterval(reach))
         let upcoming = slots.filter { $0.end > now && $0.start < now.addingTimeInterval(day) }.map(\.intensity)
         guard let threshold = green.threshold(upcoming: upcoming) else { return nil }
-        let points = slots.map { ForecastPoint(start: $0.start, end: $0.end, intensity: $0.intensity, green: $0.intensity <= threshold) }
+        let points = slots.map {
+            ForecastPoint(start: $0.start, end: $0.end, intensity: $0.intensity, green: $0.intensity <= threshold)
+        }
         let rule = green.describe(threshold)
-        guard let current = GreenSegments.reading(in: points, at: now, rule: rule, threshold: threshold) else { return nil }
+        guard let current = GreenSegments.reading(in: points, at: now, rule: rule, threshold: threshold) else {
+            return nil
+        }
         return ProviderSnapshot(
             current: current,
             forecast: points,
@@ -151,7 +157,9 @@ public struct TraceProvider: CarbonProvider {
 
     public func fetch(now: Date) async throws -> ProviderSnapshot {
         guard let snapshot = replay.snapshot(at: now) else {
-            throw ProviderError.noData(provider: kind, region: region, reason: "trace \(replay.trace.source) gives no value at \(RFC3339.format(now))")
+            throw ProviderError.noData(
+                provider: kind, region: region,
+                reason: "trace \(replay.trace.source) gives no value at \(RFC3339.format(now))")
         }
         return snapshot
     }

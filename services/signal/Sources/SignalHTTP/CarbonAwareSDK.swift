@@ -19,17 +19,23 @@ extension CarbonAwareEmissionsForecast {
         let windowSize = windowMinutes ?? max(1, slotMinutes)
         let window = TimeInterval(windowSize) * 60
         guard end.timeIntervalSince(start) >= window else {
-            throw SignalErrorBody(code: .badRequest, message: "windowSize \(windowSize)m does not fit between dataStartAt and dataEndAt")
+            throw SignalErrorBody(
+                code: .badRequest, message: "windowSize \(windowSize)m does not fit between dataStartAt and dataEndAt")
         }
         let best = try await engine.bestWindow(
-            region: location, notBefore: start, notAfter: end.addingTimeInterval(-window), duration: GoDuration(nanoseconds: Int64(window * 1e9)))
+            region: location, notBefore: start, notAfter: end.addingTimeInterval(-window),
+            duration: GoDuration(nanoseconds: Int64(window * 1e9)))
         let points = forecast.points.filter { $0.end > start && $0.start < end }.map {
-            DataPoint(location: location, timestamp: $0.start, duration: Int(($0.end.timeIntervalSince($0.start) / 60).rounded()), value: $0.intensity)
+            DataPoint(
+                location: location, timestamp: $0.start,
+                duration: Int(($0.end.timeIntervalSince($0.start) / 60).rounded()), value: $0.intensity)
         }
         return CarbonAwareEmissionsForecast(
             generatedAt: forecast.generatedAt, requestedAt: now, location: location, dataStartAt: start, dataEndAt: end,
             windowSize: windowSize,
-            optimalDataPoints: [DataPoint(location: location, timestamp: best.start, duration: windowSize, value: best.meanIntensity)],
+            optimalDataPoints: [
+                DataPoint(location: location, timestamp: best.start, duration: windowSize, value: best.meanIntensity)
+            ],
             forecastData: points)
     }
 }

@@ -14,16 +14,21 @@ public struct SignalMetrics: Sendable {
 
     public init(registry: MetricsRegistry) {
         requests = registry.counter(
-            MetricNames.Signal.requests, help: "Signal API requests answered, by endpoint and status code.", labelNames: ["endpoint", "code"])
+            MetricNames.Signal.requests, help: "Signal API requests answered, by endpoint and status code.",
+            labelNames: ["endpoint", "code"])
         providerFetches = registry.counter(
-            MetricNames.Signal.providerFetches, help: "Calls to a region's provider, successful or not.", labelNames: ["region", "provider"])
+            MetricNames.Signal.providerFetches, help: "Calls to a region's provider, successful or not.",
+            labelNames: ["region", "provider"])
         providerErrors = registry.counter(
             MetricNames.Signal.providerErrors, help: "Provider calls that failed.", labelNames: ["region", "provider"])
         intensity = registry.gauge(
-            MetricNames.Signal.intensity, help: "The region's current carbon intensity in gCO2eq/kWh.", labelNames: ["region"])
-        green = registry.gauge(MetricNames.Signal.green, help: "1 while the region is green, 0 otherwise.", labelNames: ["region"])
+            MetricNames.Signal.intensity, help: "The region's current carbon intensity in gCO2eq/kWh.",
+            labelNames: ["region"])
+        green = registry.gauge(
+            MetricNames.Signal.green, help: "1 while the region is green, 0 otherwise.", labelNames: ["region"])
         staleness = registry.gauge(
-            MetricNames.Signal.staleness, help: "Age of the region's cached value in seconds (grows while the provider fails).",
+            MetricNames.Signal.staleness,
+            help: "Age of the region's cached value in seconds (grows while the provider fails).",
             labelNames: ["region"])
     }
 

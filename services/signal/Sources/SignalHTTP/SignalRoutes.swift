@@ -17,7 +17,8 @@ public struct SignalHTTPHandler: HTTPHandler {
     /// Longest accepted `region` value; longer is a bad request, not a lookup.
     static let maximumRegionLength = 128
 
-    public init(engine: SignalEngine, overrideEnabled: Bool, registry: MetricsRegistry?, metrics: SignalMetrics? = nil) {
+    public init(engine: SignalEngine, overrideEnabled: Bool, registry: MetricsRegistry?, metrics: SignalMetrics? = nil)
+    {
         self.engine = engine
         self.overrideEnabled = overrideEnabled
         self.metrics = metrics ?? registry.map(SignalMetrics.init)
@@ -48,7 +49,8 @@ public struct SignalHTTPHandler: HTTPHandler {
     /// The paths served, for metrics labels (anything else is `other`, so a scanner cannot
     /// create series without bound).
     static let knownPaths: Set<String> = [
-        SignalAPI.signalPath, SignalAPI.forecastPath, SignalAPI.bestWindowPath, SignalAPI.regionsPath, SignalAPI.overridePath,
+        SignalAPI.signalPath, SignalAPI.forecastPath, SignalAPI.bestWindowPath, SignalAPI.regionsPath,
+        SignalAPI.overridePath,
         SignalAPI.carbonAwareSDKForecastPath, SignalAPI.openAPIPath, "/healthz", "/readyz", "/metrics",
     ]
 
@@ -57,7 +59,8 @@ public struct SignalHTTPHandler: HTTPHandler {
         if response.status == .methodNotAllowed {
             let allow = response.headers["Allow"]
             response = Routes.error(
-                SignalErrorBody(code: .methodNotAllowed, message: "method \(request.method) is not allowed on \(request.path)"))
+                SignalErrorBody(
+                    code: .methodNotAllowed, message: "method \(request.method) is not allowed on \(request.path)"))
             if let allow { response.headers.replaceOrAdd("Allow", allow) }
         }
         metrics?.recordRequest(
@@ -69,7 +72,9 @@ public struct SignalHTTPHandler: HTTPHandler {
 /// The OpenAPI 3 document shipped as a package resource.
 enum OpenAPIDocument {
     static let data: Data = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+            let data = try? Data(contentsOf: url)
+        else {
             return Data("openapi: 3.0.3\ninfo: {title: karbonetes-signal, version: unknown}\npaths: {}\n".utf8)
         }
         return data
@@ -101,14 +106,17 @@ struct Routes: Sendable {
         }
     }
 
-    static func badRequest(_ message: String) -> SignalErrorBody { SignalErrorBody(code: .badRequest, message: message) }
+    static func badRequest(_ message: String) -> SignalErrorBody {
+        SignalErrorBody(code: .badRequest, message: message)
+    }
 
     func region(_ request: HTTPRequest, name: String = SignalAPI.Query.region) throws -> String {
         guard let region = request.query(name), !region.isEmpty else {
             throw Self.badRequest("query parameter \(name) is required")
         }
         guard region.count <= SignalHTTPHandler.maximumRegionLength else {
-            throw Self.badRequest("query parameter \(name) is longer than \(SignalHTTPHandler.maximumRegionLength) characters")
+            throw Self.badRequest(
+                "query parameter \(name) is longer than \(SignalHTTPHandler.maximumRegionLength) characters")
         }
         return region
     }
@@ -116,7 +124,8 @@ struct Routes: Sendable {
     func time(_ request: HTTPRequest, _ name: String) throws -> Date? {
         guard let text = request.query(name) else { return nil }
         guard let date = RFC3339.parse(text) else {
-            throw Self.badRequest("query parameter \(name)=\"\(text.prefix(64))\" is not an RFC 3339 time like 2026-12-03T10:00:00Z")
+            throw Self.badRequest(
+                "query parameter \(name)=\"\(text.prefix(64))\" is not an RFC 3339 time like 2026-12-03T10:00:00Z")
         }
         return date
     }
@@ -134,7 +143,9 @@ struct Routes: Sendable {
             var hours = 24
             if let text = request.query(SignalAPI.Query.hours) {
                 guard let parsed = Int(text), (1...SignalAPI.maximumForecastHours).contains(parsed) else {
-                    throw Self.badRequest("query parameter hours=\"\(text.prefix(32))\" must be a whole number from 1 to \(SignalAPI.maximumForecastHours)")
+                    throw Self.badRequest(
+                        "query parameter hours=\"\(text.prefix(32))\" must be a whole number from 1 to \(SignalAPI.maximumForecastHours)"
+                    )
                 }
                 hours = parsed
             }
@@ -157,7 +168,9 @@ struct Routes: Sendable {
             let now = engine.clock.now()
             let notBefore = try time(request, SignalAPI.Query.notBefore) ?? now
             let notAfter = try time(request, SignalAPI.Query.notAfter) ?? notBefore.addingTimeInterval(24 * 3600)
-            return json(try await engine.bestWindow(region: region, notBefore: notBefore, notAfter: notAfter, duration: duration))
+            return json(
+                try await engine.bestWindow(
+                    region: region, notBefore: notBefore, notAfter: notAfter, duration: duration))
         }
     }
 
@@ -168,7 +181,8 @@ struct Routes: Sendable {
             do {
                 override = try JSONDecoder().decode(SignalOverride.self, from: request.body)
             } catch {
-                throw Self.badRequest("the body must be JSON {\"region\": \"...\", \"green\": true|false, \"intensity\": N (optional)}")
+                throw Self.badRequest(
+                    "the body must be JSON {\"region\": \"...\", \"green\": true|false, \"intensity\": N (optional)}")
             }
             try engine.setOverride(override)
             return json(try await engine.signal(region: override.region))
@@ -185,7 +199,9 @@ struct Routes: Sendable {
 
     private func requireOverrideEnabled() throws {
         guard overrideEnabled else {
-            throw SignalErrorBody(code: .forbidden, message: "the demo override is off: start karbonetes-signal with --enable-demo-override")
+            throw SignalErrorBody(
+                code: .forbidden,
+                message: "the demo override is off: start karbonetes-signal with --enable-demo-override")
         }
     }
 
@@ -199,7 +215,8 @@ struct Routes: Sendable {
             var windowMinutes: Int?
             if let text = request.query("windowSize") {
                 guard let minutes = Int(text), minutes > 0, minutes <= SignalAPI.maximumForecastHours * 60 else {
-                    throw Self.badRequest("query parameter windowSize=\"\(text.prefix(32))\" must be a positive number of minutes")
+                    throw Self.badRequest(
+                        "query parameter windowSize=\"\(text.prefix(32))\" must be a positive number of minutes")
                 }
                 windowMinutes = minutes
             }
@@ -207,7 +224,8 @@ struct Routes: Sendable {
             for location in locations {
                 answers.append(
                     try await CarbonAwareEmissionsForecast.make(
-                        engine: engine, location: location, dataStartAt: dataStartAt, dataEndAt: dataEndAt, windowMinutes: windowMinutes))
+                        engine: engine, location: location, dataStartAt: dataStartAt, dataEndAt: dataEndAt,
+                        windowMinutes: windowMinutes))
             }
             return json(answers)
         }

@@ -51,18 +51,22 @@ public struct ElectricityMapsProvider: CarbonProvider {
             throw ProviderError.credentials(provider: kind, region: region, reason: "\(error)")
         }
         let headers: HTTPHeaders = ["auth-token": secret]
-        let latest = try await http.get(Latest.self, "/carbon-intensity/latest", query: [("zone", zone)], headers: headers)
+        let latest = try await http.get(
+            Latest.self, "/carbon-intensity/latest", query: [("zone", zone)], headers: headers)
         guard let intensity = latest.carbonIntensity else {
-            throw ProviderError.noData(provider: kind, region: region, reason: "zone \(zone) reports no carbon intensity")
+            throw ProviderError.noData(
+                provider: kind, region: region, reason: "zone \(zone) reports no carbon intensity")
         }
         // The forecast is best effort; a rate limit, though, must reach the cache's backoff.
         var forecast: [ProviderSlot] = []
         do {
-            let answer = try await http.get(Forecast.self, "/carbon-intensity/forecast", query: [("zone", zone)], headers: headers)
+            let answer = try await http.get(
+                Forecast.self, "/carbon-intensity/forecast", query: [("zone", zone)], headers: headers)
             let points = answer.forecast.sorted { $0.datetime < $1.datetime }
             for (index, point) in points.enumerated() {
                 guard let intensity = point.carbonIntensity else { continue }
-                let end = index + 1 < points.count ? points[index + 1].datetime : point.datetime.addingTimeInterval(3600)
+                let end =
+                    index + 1 < points.count ? points[index + 1].datetime : point.datetime.addingTimeInterval(3600)
                 forecast.append(ProviderSlot(start: point.datetime, end: end, intensity: intensity))
             }
         } catch let error as ProviderError where error.isRateLimited {
@@ -70,11 +74,16 @@ public struct ElectricityMapsProvider: CarbonProvider {
         } catch {
             forecast = []
         }
-        let current = ProviderSlot(start: latest.datetime, end: latest.datetime.addingTimeInterval(3600), intensity: intensity)
-        guard let snapshot = RemoteSnapshot.make(latest: current, forecast: forecast, rule: rule, now: now, source: kind) else {
+        let current = ProviderSlot(
+            start: latest.datetime, end: latest.datetime.addingTimeInterval(3600), intensity: intensity)
+        guard
+            let snapshot = RemoteSnapshot.make(latest: current, forecast: forecast, rule: rule, now: now, source: kind)
+        else {
             throw ProviderError.noData(
                 provider: kind, region: region,
-                reason: "no forecast for zone \(zone) to rank the latest value against; without one, set green: {threshold: N}")
+                reason:
+                    "no forecast for zone \(zone) to rank the latest value against; without one, set green: {threshold: N}"
+            )
         }
         return snapshot
     }

@@ -13,7 +13,8 @@ struct ProviderHTTP: Sendable {
 
     init(baseURL: String, provider: String, region: String, authorization: HTTPAuthorization? = nil) throws {
         guard let url = URL(string: baseURL), url.scheme != nil, url.host != nil else {
-            throw SignalConfigurationError.invalid(region: region, field: "baseURL", reason: "\"\(baseURL)\" is not an http(s) URL")
+            throw SignalConfigurationError.invalid(
+                region: region, field: "baseURL", reason: "\"\(baseURL)\" is not an http(s) URL")
         }
         client = try HTTPClient(
             configuration: HTTPClientConfiguration(
@@ -24,21 +25,28 @@ struct ProviderHTTP: Sendable {
     }
 
     /// GETs `path` and decodes a 2xx body as `T`; any other outcome is a ``ProviderError``.
-    func get<T: Decodable>(_ type: T.Type, _ path: String, query: [(name: String, value: String)] = [], headers: HTTPHeaders = HTTPHeaders())
+    func get<T: Decodable>(
+        _ type: T.Type, _ path: String, query: [(name: String, value: String)] = [],
+        headers: HTTPHeaders = HTTPHeaders()
+    )
         async throws -> T
     {
         let body = try await getData(path, query: query, headers: headers)
         do {
             return try KubernetesJSON.decoder.decode(T.self, from: body)
         } catch {
-            throw ProviderError.badResponse(provider: provider, region: region, reason: "\(path): \(Self.decodingProblem(error))")
+            throw ProviderError.badResponse(
+                provider: provider, region: region, reason: "\(path): \(Self.decodingProblem(error))")
         }
     }
 
-    func getData(_ path: String, query: [(name: String, value: String)] = [], headers: HTTPHeaders = HTTPHeaders()) async throws -> Data {
+    func getData(_ path: String, query: [(name: String, value: String)] = [], headers: HTTPHeaders = HTTPHeaders())
+        async throws -> Data
+    {
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(HTTPClientRequest(method: .get, path: path, query: query, headers: headers))
+            response = try await client.execute(
+                HTTPClientRequest(method: .get, path: path, query: query, headers: headers))
         } catch {
             throw ProviderError.unreachable(provider: provider, region: region, reason: "\(error)")
         }
@@ -46,10 +54,12 @@ struct ProviderHTTP: Sendable {
         case 200..<300:
             return response.body
         case 429:
-            throw ProviderError.rateLimited(provider: provider, region: region, retryAfter: Self.retryAfter(response.headers["Retry-After"]))
+            throw ProviderError.rateLimited(
+                provider: provider, region: region, retryAfter: Self.retryAfter(response.headers["Retry-After"]))
         default:
             throw ProviderError.httpStatus(
-                response.status, provider: provider, region: region, body: String(decoding: response.body.prefix(300), as: UTF8.self))
+                response.status, provider: provider, region: region,
+                body: String(decoding: response.body.prefix(300), as: UTF8.self))
         }
     }
 

@@ -22,7 +22,8 @@ public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
                 DispatchQueue.global().async {
                     do {
                         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(
+                            in: .whitespacesAndNewlines)
                         guard !value.isEmpty else { throw SecretError(source: self, reason: "the file is empty") }
                         continuation.resume(returning: value)
                     } catch let error as SecretError {

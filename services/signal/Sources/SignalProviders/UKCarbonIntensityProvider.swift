@@ -51,10 +51,12 @@ public struct UKCarbonIntensityProvider: CarbonProvider {
     func slots(_ answer: Answer) throws -> [ProviderSlot] {
         try answer.data.compactMap { period in
             guard let start = Self.parseTime(period.from), let end = Self.parseTime(period.to), end > start else {
-                throw ProviderError.badResponse(provider: kind, region: region, reason: "period \(period.from)-\(period.to) is not a time range")
+                throw ProviderError.badResponse(
+                    provider: kind, region: region, reason: "period \(period.from)-\(period.to) is not a time range")
             }
             guard let intensity = period.intensity.actual ?? period.intensity.forecast else { return nil }
-            let green = rule == nil ? period.intensity.index.map { Self.greenIndexes.contains($0.lowercased()) } ?? false : nil
+            let green =
+                rule == nil ? period.intensity.index.map { Self.greenIndexes.contains($0.lowercased()) } ?? false : nil
             return ProviderSlot(start: start, end: end, intensity: intensity, green: green)
         }
     }
@@ -67,7 +69,8 @@ public struct UKCarbonIntensityProvider: CarbonProvider {
         let ahead = try slots(try await http.get(Answer.self, "/intensity/\(Self.formatTime(now))/fw24h"))
         guard
             let snapshot = RemoteSnapshot.make(
-                latest: latest, forecast: ahead, rule: rule, verdictRule: rule == nil ? "UK carbon intensity index very low or low" : nil,
+                latest: latest, forecast: ahead, rule: rule,
+                verdictRule: rule == nil ? "UK carbon intensity index very low or low" : nil,
                 now: now, source: kind)
         else {
             throw ProviderError.noData(provider: kind, region: region, reason: "no usable periods")

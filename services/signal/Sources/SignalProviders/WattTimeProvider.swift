@@ -56,7 +56,8 @@ public struct WattTimeProvider: CarbonProvider {
     let tokens = TokenCache()
 
     public init(
-        region: String, gridRegion: String, username: SecretSource, password: SecretSource, baseURL: String = defaultBaseURL,
+        region: String, gridRegion: String, username: SecretSource, password: SecretSource,
+        baseURL: String = defaultBaseURL,
         rule: GreenRule, clock: any WallClock, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws {
         self.http = try ProviderHTTP(baseURL: baseURL, provider: "watttime", region: region)
@@ -73,7 +74,9 @@ public struct WattTimeProvider: CarbonProvider {
 
     private func token(renew: Bool) async throws -> String {
         let now = clock.now()
-        if !renew, let cached = tokens.state.withLock({ $0 }), now.timeIntervalSince(cached.obtainedAt) < Self.tokenLifetime {
+        if !renew, let cached = tokens.state.withLock({ $0 }),
+            now.timeIntervalSince(cached.obtainedAt) < Self.tokenLifetime
+        {
             return cached.token
         }
         let user: String
@@ -94,9 +97,11 @@ public struct WattTimeProvider: CarbonProvider {
     private func authorized(_ path: String) async throws -> Series {
         let query = [("region", gridRegion), ("signal_type", "co2_moer")]
         do {
-            return try await http.get(Series.self, path, query: query, headers: ["Authorization": "Bearer \(try await token(renew: false))"])
+            return try await http.get(
+                Series.self, path, query: query, headers: ["Authorization": "Bearer \(try await token(renew: false))"])
         } catch let error as ProviderError where error.status == 401 || error.status == 403 {
-            return try await http.get(Series.self, path, query: query, headers: ["Authorization": "Bearer \(try await token(renew: true))"])
+            return try await http.get(
+                Series.self, path, query: query, headers: ["Authorization": "Bearer \(try await token(renew: true))"])
         }
     }
 
@@ -104,25 +109,33 @@ public struct WattTimeProvider: CarbonProvider {
         let forecast = try await authorized("/v3/forecast")
         let units = forecast.meta?.units ?? "lbs_co2_per_mwh"
         guard units == "lbs_co2_per_mwh" else {
-            throw ProviderError.badResponse(provider: kind, region: region, reason: "forecast units \(units), expected lbs_co2_per_mwh")
+            throw ProviderError.badResponse(
+                provider: kind, region: region, reason: "forecast units \(units), expected lbs_co2_per_mwh")
         }
         let period = forecast.meta?.dataPointPeriodSeconds ?? 300
         let slots = forecast.data.sorted { $0.pointTime < $1.pointTime }.map {
-            ProviderSlot(start: $0.pointTime, end: $0.pointTime.addingTimeInterval(period), intensity: $0.value * Self.gramsPerKWhPerPoundPerMWh)
+            ProviderSlot(
+                start: $0.pointTime, end: $0.pointTime.addingTimeInterval(period),
+                intensity: $0.value * Self.gramsPerKWhPerPoundPerMWh)
         }
         guard var latest = slots.last(where: { $0.start <= now }) ?? slots.first else {
-            throw ProviderError.noData(provider: kind, region: region, reason: "empty forecast for grid region \(gridRegion)")
+            throw ProviderError.noData(
+                provider: kind, region: region, reason: "empty forecast for grid region \(gridRegion)")
         }
         var verdictRule: String?
-        if case .percentile(let percent) = rule, let current = try await authorized("/v3/signal-index").data.last?.value {
+        if case .percentile(let percent) = rule, let current = try await authorized("/v3/signal-index").data.last?.value
+        {
             latest.green = current <= percent
-            verdictRule = "WattTime signal index \(Int(current.rounded())) (green at or below \(Int(percent.rounded())))"
+            verdictRule =
+                "WattTime signal index \(Int(current.rounded())) (green at or below \(Int(percent.rounded())))"
         }
         guard
             let snapshot = RemoteSnapshot.make(
-                latest: latest, forecast: slots.filter { $0.start > latest.start }, rule: rule, verdictRule: verdictRule, now: now, source: kind)
+                latest: latest, forecast: slots.filter { $0.start > latest.start }, rule: rule,
+                verdictRule: verdictRule, now: now, source: kind)
         else {
-            throw ProviderError.noData(provider: kind, region: region, reason: "no usable values for grid region \(gridRegion)")
+            throw ProviderError.noData(
+                provider: kind, region: region, reason: "no usable values for grid region \(gridRegion)")
         }
         return snapshot
     }

@@ -35,11 +35,14 @@ public final class ScriptedProvider: CarbonProvider {
             let hour = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
             let points = (0..<48).map { offset in
                 let start = hour.addingTimeInterval(Double(offset) * 3600)
-                return ForecastPoint(start: start, end: start.addingTimeInterval(3600), intensity: intensity + Double(offset), green: green)
+                return ForecastPoint(
+                    start: start, end: start.addingTimeInterval(3600), intensity: intensity + Double(offset),
+                    green: green)
             }
             return ProviderSnapshot(
                 current: CurrentReading(
-                    intensity: intensity, green: green, rule: "scripted", windowStart: hour, windowEnd: hour.addingTimeInterval(48 * 3600)),
+                    intensity: intensity, green: green, rule: "scripted", windowStart: hour,
+                    windowEnd: hour.addingTimeInterval(48 * 3600)),
                 forecast: points,
                 observedAt: now,
                 source: kind

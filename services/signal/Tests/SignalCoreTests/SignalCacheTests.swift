@@ -11,7 +11,9 @@ struct SignalCacheTests {
     let down = ProviderError.unreachable(provider: "scripted", region: "r", reason: "connection refused")
 
     func cache(ttl: TimeInterval = 30, staleLimit: TimeInterval = 900, backoff: TimeInterval = 5) -> SignalCache {
-        SignalCache(providers: ["r": provider], settings: CacheSettings(ttl: ttl, staleLimit: staleLimit, failureBackoff: backoff), clock: clock)
+        SignalCache(
+            providers: ["r": provider],
+            settings: CacheSettings(ttl: ttl, staleLimit: staleLimit, failureBackoff: backoff), clock: clock)
     }
 
     @Test("values younger than the TTL are served without calling the provider; older ones are fetched again")
@@ -30,7 +32,9 @@ struct SignalCacheTests {
         #expect(refreshed.age == 0)
     }
 
-    @Test("when the provider fails the last good value is served marked stale with its age, until the stale limit, then nothing")
+    @Test(
+        "when the provider fails the last good value is served marked stale with its age, until the stale limit, then nothing"
+    )
     func staleWhileError() async throws {
         let cache = cache(staleLimit: 600)
         _ = try await cache.value(for: "r")
@@ -57,7 +61,10 @@ struct SignalCacheTests {
     func neverFetched() async {
         provider.set(.fail(down))
         let error = await #expect(throws: CacheMissError.self) { try await cache().value(for: "r") }
-        #expect(error?.description == "no carbon signal for region r yet: provider scripted for region r is unreachable: connection refused")
+        #expect(
+            error?.description
+                == "no carbon signal for region r yet: provider scripted for region r is unreachable: connection refused"
+        )
     }
 
     @Test("after a failure the provider is not asked again within the backoff, or within a 429's Retry-After")
@@ -86,7 +93,8 @@ struct SignalCacheTests {
     func validUntil() async throws {
         clock.set(at("2026-12-03T15:59:50Z"))
         let cache = SignalCache(
-            providers: ["default": StaticProvider(schedule: .builtInDefault)], settings: CacheSettings(ttl: 30), clock: clock)
+            providers: ["default": StaticProvider(schedule: .builtInDefault)], settings: CacheSettings(ttl: 30),
+            clock: clock)
         #expect(try await cache.value(for: "default").snapshot.current.green)
         clock.advance(by: 10)
         let after = try await cache.value(for: "default")

@@ -46,7 +46,9 @@ enum Traces {
 
 /// The best start by brute force: every start on a one-minute grid, each mean computed by
 /// summing the overlap of the window with each slot.
-func bruteForceBest(_ points: [ForecastPoint], notBefore: Date, notAfter: Date, duration: TimeInterval) -> (start: Date, mean: Double)? {
+func bruteForceBest(_ points: [ForecastPoint], notBefore: Date, notAfter: Date, duration: TimeInterval) -> (
+    start: Date, mean: Double
+)? {
     var best: (start: Date, mean: Double)?
     var start = notBefore
     let coveredUntil = points.last!.end
@@ -82,10 +84,12 @@ struct TraceReplayTests {
     static let no = "electricitymaps_NO_2022_hourly.csv"
     static let lca = "Carbon Intensity gCO₂eq/kWh (LCA)"
 
-    @Test("same time of year: now in 2026 reads the trace's value at the same date and hour, straight from the file", arguments: [
-        ("2026-12-03T21:30:00Z", "2022-12-03 21:00:00"), ("2026-03-01T00:00:00Z", "2022-03-01 00:00:00"),
-        ("2026-07-15T12:59:59Z", "2022-07-15 12:00:00"),
-    ])
+    @Test(
+        "same time of year: now in 2026 reads the trace's value at the same date and hour, straight from the file",
+        arguments: [
+            ("2026-12-03T21:30:00Z", "2022-12-03 21:00:00"), ("2026-03-01T00:00:00Z", "2022-03-01 00:00:00"),
+            ("2026-07-15T12:59:59Z", "2022-07-15 12:00:00"),
+        ])
     func sameTimeOfYear(_ now: String, _ row: String) throws {
         let trace = try Traces.load(Self.es)
         let replay = TraceReplay(trace: trace, alignment: .sameTimeOfYear, anchor: at(now), green: .threshold(150))
@@ -113,7 +117,8 @@ struct TraceReplayTests {
     func speedup() throws {
         let trace = try Traces.load(Self.es)
         let anchor = at("2026-01-01T00:00:00Z")
-        let replay = TraceReplay(trace: trace, alignment: .sameTimeOfYear, speedup: 60, anchor: anchor, green: .threshold(150))
+        let replay = TraceReplay(
+            trace: trace, alignment: .sameTimeOfYear, speedup: 60, anchor: anchor, green: .threshold(150))
         for minute in 0..<5 {
             let snapshot = try #require(replay.snapshot(at: anchor.addingTimeInterval(Double(minute) * 60 + 30)))
             let row = "2022-01-01 0\(minute):00:00"
@@ -137,7 +142,9 @@ struct TraceReplayTests {
         #expect(slots[2].start == at("2027-01-01T00:00:00Z"))
     }
 
-    @Test("percentile rule: green exactly when at most the 30th percentile of the next 24 trace hours, computed from the file")
+    @Test(
+        "percentile rule: green exactly when at most the 30th percentile of the next 24 trace hours, computed from the file"
+    )
     func percentileRule() throws {
         let trace = try Traces.load(Self.cal)
         let now = at("2026-05-20T00:00:00Z")
@@ -169,26 +176,31 @@ struct TraceReplayTests {
         WindowCase(file: gb, now: "2026-09-09T21:10:00Z", notBeforeHours: 2, notAfterHours: 40, duration: "45m"),
     ]
 
-    @Test("the best window over a replayed trace matches a brute-force search over every minute", arguments: windowCases)
+    @Test(
+        "the best window over a replayed trace matches a brute-force search over every minute", arguments: windowCases)
     func bestWindowMatchesBruteForce(_ testCase: WindowCase) async throws {
         let trace = try Traces.load(testCase.file)
         let now = at(testCase.now)
         let clock = ManualWallClock(now)
         let replay = TraceReplay(trace: trace, alignment: .sameTimeOfYear, anchor: now, green: .percentile(30))
         let engine = SignalEngine(
-            regions: [RegionProvider(name: "r", provider: TraceProvider(region: "r", replay: replay))], settings: CacheSettings(),
+            regions: [RegionProvider(name: "r", provider: TraceProvider(region: "r", replay: replay))],
+            settings: CacheSettings(),
             clock: clock)
         let notBefore = now.addingTimeInterval(testCase.notBeforeHours * 3600)
         let notAfter = now.addingTimeInterval(testCase.notAfterHours * 3600)
         let duration = try GoDuration(parsing: testCase.duration)
-        let best = try await engine.bestWindow(region: "r", notBefore: notBefore, notAfter: notAfter, duration: duration)
+        let best = try await engine.bestWindow(
+            region: "r", notBefore: notBefore, notAfter: notAfter, duration: duration)
         let points = try #require(replay.snapshot(at: now)).forecast
-        let reference = try #require(bruteForceBest(points, notBefore: notBefore, notAfter: notAfter, duration: duration.timeInterval))
+        let reference = try #require(
+            bruteForceBest(points, notBefore: notBefore, notAfter: notAfter, duration: duration.timeInterval))
         #expect(abs(best.meanIntensity - reference.mean) < 1e-6)
         #expect(best.start >= notBefore && best.start <= notAfter)
         #expect(best.end.timeIntervalSince(best.start) == duration.timeInterval)
         // The reported mean is the real mean at the reported start.
-        let check = try #require(bruteForceBest(points, notBefore: best.start, notAfter: best.start, duration: duration.timeInterval))
+        let check = try #require(
+            bruteForceBest(points, notBefore: best.start, notAfter: best.start, duration: duration.timeInterval))
         #expect(abs(check.mean - best.meanIntensity) < 1e-6)
     }
 }

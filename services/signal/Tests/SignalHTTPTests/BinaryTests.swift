@@ -9,7 +9,8 @@ import Testing
 /// Runs the built `karbonetes-signal` (SwiftPM builds it next to the test bundle).
 enum SignalBinary {
     static var url: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("karbonetes-signal")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "karbonetes-signal")
     }
 
     /// Runs to completion off the cooperative pool and returns the exit code and stdout.
@@ -39,13 +40,18 @@ enum SignalBinary {
 struct BinaryTests {
     @Test("--version prints the VERSION and --help describes the built-in mock and every flag")
     func versionAndHelp() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: SignalBinary.url.path), "no binary at \(SignalBinary.url.path)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: SignalBinary.url.path), "no binary at \(SignalBinary.url.path)"
+        )
         let version = try await SignalBinary.run(["--version"])
         #expect(version.status == 0)
         #expect(version.output.contains(SignalVersion.current))
         let help = try await SignalBinary.run(["--help"])
         #expect(help.status == 0)
-        for text in ["--config", "--listen", "127.0.0.1:8090", "--enable-demo-override", "--log-level", "10:00-16:00 UTC", "region default"] {
+        for text in [
+            "--config", "--listen", "127.0.0.1:8090", "--enable-demo-override", "--log-level", "10:00-16:00 UTC",
+            "region default",
+        ] {
             #expect(help.output.contains(text), "help lacks \(text)")
         }
         let bad = try await SignalBinary.run(["--listen", "nowhere"])
@@ -81,10 +87,14 @@ struct BinaryTests {
                 continuation.resume(throwing: CancellationError())
             }
         }
-        let client = try HTTPClient(configuration: HTTPClientConfiguration(baseURL: URL(string: "http://127.0.0.1:\(port)")!))
+        let client = try HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: URL(string: "http://127.0.0.1:\(port)")!))
         let response = try await client.execute(HTTPClientRequest(path: SignalAPI.regionsPath))
         #expect(response.status == 200)
-        #expect(try KubernetesJSON.decoder.decode(SignalRegions.self, from: response.body).regions == [SignalRegion(name: "default", provider: "static")])
+        #expect(
+            try KubernetesJSON.decoder.decode(SignalRegions.self, from: response.body).regions == [
+                SignalRegion(name: "default", provider: "static")
+            ])
         await client.shutdown()
         process.terminate()
         let status = await withCheckedContinuation { continuation in

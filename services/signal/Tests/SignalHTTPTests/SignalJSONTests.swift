@@ -6,8 +6,10 @@ import Testing
 @Suite("The hand-written /v1/signal body")
 struct SignalJSONTests {
     static let base = CarbonSignal(
-        region: "default", intensity: 380, green: false, rule: "static window 10:00-16:00 UTC", windowStart: at("2026-12-03T16:00:00Z"),
-        windowEnd: at("2026-12-04T10:00:00Z"), nextGreenStart: at("2026-12-04T10:00:00Z"), observedAt: at("2026-12-03T21:23:52Z"),
+        region: "default", intensity: 380, green: false, rule: "static window 10:00-16:00 UTC",
+        windowStart: at("2026-12-03T16:00:00Z"),
+        windowEnd: at("2026-12-04T10:00:00Z"), nextGreenStart: at("2026-12-04T10:00:00Z"),
+        observedAt: at("2026-12-03T21:23:52Z"),
         source: "static", stale: false, ageSeconds: 1.002)
 
     static let cases: [CarbonSignal] = {

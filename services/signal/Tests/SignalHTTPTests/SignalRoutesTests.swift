@@ -31,7 +31,9 @@ struct Fixture {
         handler = SignalHTTPHandler(engine: engine, overrideEnabled: overrideEnabled, registry: registry)
     }
 
-    func send(_ method: HTTPMethod, _ target: String, body: String = "") async -> (status: Int, body: Data, response: HTTPResponse) {
+    func send(_ method: HTTPMethod, _ target: String, body: String = "") async -> (
+        status: Int, body: Data, response: HTTPResponse
+    ) {
         let response = await handler.handle(HTTPRequest(method: method, target: target, body: Data(body.utf8)))
         guard case .bytes(let data) = response.body else { return (response.status.code, Data(), response) }
         return (response.status.code, data, response)
@@ -86,13 +88,15 @@ struct SignalRoutesTests {
     func bestWindow() async throws {
         let fixture = Fixture()
         let best = try await fixture.get(
-            BestWindow.self, "/v1/best-window?region=default&notBefore=2026-12-03T14:00:00Z&notAfter=2026-12-04T14:00:00Z&duration=3h")
+            BestWindow.self,
+            "/v1/best-window?region=default&notBefore=2026-12-03T14:00:00Z&notAfter=2026-12-04T14:00:00Z&duration=3h")
         #expect(best.start == at("2026-12-04T10:00:00Z"))
         #expect(best.end == at("2026-12-04T13:00:00Z"))
         #expect(best.meanIntensity == 120)
         #expect(best.duration == "3h0m0s")
         let partial = try await fixture.get(
-            BestWindow.self, "/v1/best-window?region=default&notBefore=2026-12-03T14:00:00Z&notAfter=2026-12-03T20:00:00Z&duration=4h")
+            BestWindow.self,
+            "/v1/best-window?region=default&notBefore=2026-12-03T14:00:00Z&notAfter=2026-12-03T20:00:00Z&duration=4h")
         #expect(partial.start == at("2026-12-03T14:00:00Z"))
         #expect(partial.meanIntensity == (2 * 120 + 2 * 380) / 4)
     }
@@ -100,37 +104,88 @@ struct SignalRoutesTests {
     @Test("GET /v1/regions lists every region with its provider")
     func regions() async throws {
         let regions = try await Fixture().get(SignalRegions.self, "/v1/regions")
-        #expect(regions.regions == [SignalRegion(name: "default", provider: "static"), SignalRegion(name: "scripted", provider: "scripted")])
+        #expect(
+            regions.regions == [
+                SignalRegion(name: "default", provider: "static"), SignalRegion(name: "scripted", provider: "scripted"),
+            ])
     }
 
     static let badRequests: [BadRequestCase] = [
-        BadRequestCase(target: "/v1/signal", wantStatus: 400, wantCode: .badRequest, wantMessage: "query parameter region is required"),
-        BadRequestCase(target: "/v1/signal?region=", wantStatus: 400, wantCode: .badRequest, wantMessage: "region is required"),
-        BadRequestCase(target: "/v1/signal?region=" + String(repeating: "x", count: 200), wantStatus: 400, wantCode: .badRequest, wantMessage: "longer than 128"),
-        BadRequestCase(target: "/v1/signal?region=mars", wantStatus: 404, wantCode: .unknownRegion, wantMessage: "unknown region \"mars\""),
-        BadRequestCase(target: "/v1/signal?region=%00%ff", wantStatus: 404, wantCode: .unknownRegion, wantMessage: "unknown region"),
-        BadRequestCase(target: "/v1/forecast?region=default&hours=0", wantStatus: 400, wantCode: .badRequest, wantMessage: "from 1 to 168"),
-        BadRequestCase(target: "/v1/forecast?region=default&hours=169", wantStatus: 400, wantCode: .badRequest, wantMessage: "from 1 to 168"),
-        BadRequestCase(target: "/v1/forecast?region=default&hours=99999999999999999999999", wantStatus: 400, wantCode: .badRequest, wantMessage: "hours="),
-        BadRequestCase(target: "/v1/forecast?region=default&hours=two", wantStatus: 400, wantCode: .badRequest, wantMessage: "hours=\"two\""),
-        BadRequestCase(target: "/v1/forecast?region=mars&hours=2", wantStatus: 404, wantCode: .unknownRegion, wantMessage: "mars"),
-        BadRequestCase(target: "/v1/best-window?region=default", wantStatus: 400, wantCode: .badRequest, wantMessage: "duration is required"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=soon", wantStatus: 400, wantCode: .badRequest, wantMessage: "invalid duration \"soon\""),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=-1h", wantStatus: 400, wantCode: .badRequest, wantMessage: "negative duration"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=0s", wantStatus: 400, wantCode: .badRequest, wantMessage: "must be positive"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=9999999999h", wantStatus: 400, wantCode: .badRequest, wantMessage: "too long"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notBefore=tomorrow", wantStatus: 400, wantCode: .badRequest, wantMessage: "notBefore=\"tomorrow\" is not an RFC 3339 time"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notAfter=2026-13-01T00:00:00Z", wantStatus: 400, wantCode: .badRequest, wantMessage: "notAfter="),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notBefore=2026-12-04T00:00:00Z&notAfter=2026-12-03T00:00:00Z", wantStatus: 400, wantCode: .badRequest, wantMessage: "is after notAfter"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notAfter=2027-12-03T00:00:00Z", wantStatus: 400, wantCode: .badRequest, wantMessage: "168h forecast horizon"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=200h", wantStatus: 400, wantCode: .badRequest, wantMessage: "168h forecast horizon"),
-        BadRequestCase(target: "/v1/best-window?region=default&duration=1h&notBefore=2026-12-01T00:00:00Z&notAfter=2026-12-01T05:00:00Z", wantStatus: 400, wantCode: .badRequest, wantMessage: "is in the past"),
-        BadRequestCase(target: "/emissions/forecasts/current", wantStatus: 400, wantCode: .badRequest, wantMessage: "location is required"),
-        BadRequestCase(target: "/emissions/forecasts/current?location=default&windowSize=0", wantStatus: 400, wantCode: .badRequest, wantMessage: "windowSize"),
+        BadRequestCase(
+            target: "/v1/signal", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "query parameter region is required"),
+        BadRequestCase(
+            target: "/v1/signal?region=", wantStatus: 400, wantCode: .badRequest, wantMessage: "region is required"),
+        BadRequestCase(
+            target: "/v1/signal?region=" + String(repeating: "x", count: 200), wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "longer than 128"),
+        BadRequestCase(
+            target: "/v1/signal?region=mars", wantStatus: 404, wantCode: .unknownRegion,
+            wantMessage: "unknown region \"mars\""),
+        BadRequestCase(
+            target: "/v1/signal?region=%00%ff", wantStatus: 404, wantCode: .unknownRegion, wantMessage: "unknown region"
+        ),
+        BadRequestCase(
+            target: "/v1/forecast?region=default&hours=0", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "from 1 to 168"),
+        BadRequestCase(
+            target: "/v1/forecast?region=default&hours=169", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "from 1 to 168"),
+        BadRequestCase(
+            target: "/v1/forecast?region=default&hours=99999999999999999999999", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "hours="),
+        BadRequestCase(
+            target: "/v1/forecast?region=default&hours=two", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "hours=\"two\""),
+        BadRequestCase(
+            target: "/v1/forecast?region=mars&hours=2", wantStatus: 404, wantCode: .unknownRegion, wantMessage: "mars"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "duration is required"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=soon", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "invalid duration \"soon\""),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=-1h", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "negative duration"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=0s", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "must be positive"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=9999999999h", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "too long"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=1h&notBefore=tomorrow", wantStatus: 400,
+            wantCode: .badRequest, wantMessage: "notBefore=\"tomorrow\" is not an RFC 3339 time"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=1h&notAfter=2026-13-01T00:00:00Z", wantStatus: 400,
+            wantCode: .badRequest, wantMessage: "notAfter="),
+        BadRequestCase(
+            target:
+                "/v1/best-window?region=default&duration=1h&notBefore=2026-12-04T00:00:00Z&notAfter=2026-12-03T00:00:00Z",
+            wantStatus: 400, wantCode: .badRequest, wantMessage: "is after notAfter"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=1h&notAfter=2027-12-03T00:00:00Z", wantStatus: 400,
+            wantCode: .badRequest, wantMessage: "168h forecast horizon"),
+        BadRequestCase(
+            target: "/v1/best-window?region=default&duration=200h", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "168h forecast horizon"),
+        BadRequestCase(
+            target:
+                "/v1/best-window?region=default&duration=1h&notBefore=2026-12-01T00:00:00Z&notAfter=2026-12-01T05:00:00Z",
+            wantStatus: 400, wantCode: .badRequest, wantMessage: "is in the past"),
+        BadRequestCase(
+            target: "/emissions/forecasts/current", wantStatus: 400, wantCode: .badRequest,
+            wantMessage: "location is required"),
+        BadRequestCase(
+            target: "/emissions/forecasts/current?location=default&windowSize=0", wantStatus: 400,
+            wantCode: .badRequest, wantMessage: "windowSize"),
         BadRequestCase(target: "/nowhere", wantStatus: 404, wantCode: .notFound, wantMessage: "no such path: /nowhere"),
     ]
 
-    @Test("bad input is answered with a JSON error and the right status, never a crash or a made-up value", arguments: badRequests)
+    @Test(
+        "bad input is answered with a JSON error and the right status, never a crash or a made-up value",
+        arguments: badRequests)
     func badInput(_ testCase: BadRequestCase) async throws {
         let (status, body, response) = await Fixture().send(.get, testCase.target)
         #expect(status == testCase.wantStatus)
@@ -148,7 +203,8 @@ struct SignalRoutesTests {
         #expect(try JSONDecoder().decode(SignalErrorBody.self, from: body).code == "method_not_allowed")
     }
 
-    @Test("provider down with nothing cached is 503; with a value cached it is served stale with its age until the limit")
+    @Test(
+        "provider down with nothing cached is 503; with a value cached it is served stale with its age until the limit")
     func providerDown() async throws {
         let fixture = Fixture()
         fixture.scripted.set(.fail(.httpStatus(500, provider: "scripted", region: "scripted", body: "oops")))
@@ -175,7 +231,8 @@ struct SignalRoutesTests {
         let fixture = Fixture(overrideEnabled: false)
         let put = await fixture.send(.put, "/v1/override", body: #"{"region":"default","green":false}"#)
         #expect(put.status == 403)
-        #expect(try JSONDecoder().decode(SignalErrorBody.self, from: put.body).message.contains("--enable-demo-override"))
+        #expect(
+            try JSONDecoder().decode(SignalErrorBody.self, from: put.body).message.contains("--enable-demo-override"))
         #expect(await fixture.send(.delete, "/v1/override?region=default").status == 403)
         #expect(try await fixture.get(CarbonSignal.self, "/v1/signal?region=default").green)
     }
@@ -195,7 +252,9 @@ struct SignalRoutesTests {
         #expect(restored.intensity == 200)
         #expect(await fixture.send(.put, "/v1/override", body: "green").status == 400)
         #expect(await fixture.send(.put, "/v1/override", body: #"{"region":"mars","green":true}"#).status == 404)
-        #expect(await fixture.send(.put, "/v1/override", body: #"{"region":"default","green":true,"intensity":-3}"#).status == 400)
+        #expect(
+            await fixture.send(.put, "/v1/override", body: #"{"region":"default","green":true,"intensity":-3}"#).status
+                == 400)
     }
 
     @Test("the Carbon Aware SDK endpoint answers its JSON shape with the optimal window and the forecast")
@@ -203,16 +262,24 @@ struct SignalRoutesTests {
         let fixture = Fixture()
         let answer = try await fixture.get(
             [CarbonAwareEmissionsForecast].self,
-            "/emissions/forecasts/current?location=default&location=scripted&dataStartAt=2026-12-03T14:00:00Z&dataEndAt=2026-12-04T14:00:00Z&windowSize=180")
+            "/emissions/forecasts/current?location=default&location=scripted&dataStartAt=2026-12-03T14:00:00Z&dataEndAt=2026-12-04T14:00:00Z&windowSize=180"
+        )
         #expect(answer.map(\.location) == ["default", "scripted"])
         let first = try #require(answer.first)
         #expect(first.windowSize == 180)
-        #expect(first.optimalDataPoints == [.init(location: "default", timestamp: at("2026-12-04T10:00:00Z"), duration: 180, value: 120)])
+        #expect(
+            first.optimalDataPoints == [
+                .init(location: "default", timestamp: at("2026-12-04T10:00:00Z"), duration: 180, value: 120)
+            ])
         #expect(first.forecastData.count == 24)
         #expect(first.forecastData.allSatisfy { $0.duration == 60 })
         let raw = await fixture.send(.get, "/emissions/forecasts/current?location=default&windowSize=60").body
         let object = try #require(try JSONSerialization.jsonObject(with: raw) as? [[String: Any]])
-        #expect(Set(object[0].keys) == ["generatedAt", "requestedAt", "location", "dataStartAt", "dataEndAt", "windowSize", "optimalDataPoints", "forecastData"])
+        #expect(
+            Set(object[0].keys) == [
+                "generatedAt", "requestedAt", "location", "dataStartAt", "dataEndAt", "windowSize", "optimalDataPoints",
+                "forecastData",
+            ])
     }
 
     @Test("/openapi.yaml is served, parses as YAML, and documents every route")

@@ -79,18 +79,25 @@ struct ElectricityMapsTests {
         #expect(stub.requests.first?.headers["auth-token"] == "from-env")
     }
 
-    @Test("a refused token, a rate limit and a malformed body are provider errors that never show the token", arguments: [
-        (StubServer.Canned(status: 401, body: Recorded.electricityMapsUnauthorized), "answered HTTP 401"),
-        (StubServer.Canned(status: 429, body: Recorded.electricityMapsRateLimited, headers: [("Retry-After", "120")]), "rate-limiting us (retry after 120s)"),
-        (StubServer.Canned(status: 200, body: #"{"zone":"DE","carbonIntensity":"lots"}"#), "cannot read"),
-        (StubServer.Canned(status: 502, body: "<html>bad gateway</html>"), "answered HTTP 502"),
-    ])
+    @Test(
+        "a refused token, a rate limit and a malformed body are provider errors that never show the token",
+        arguments: [
+            (StubServer.Canned(status: 401, body: Recorded.electricityMapsUnauthorized), "answered HTTP 401"),
+            (
+                StubServer.Canned(
+                    status: 429, body: Recorded.electricityMapsRateLimited, headers: [("Retry-After", "120")]),
+                "rate-limiting us (retry after 120s)"
+            ),
+            (StubServer.Canned(status: 200, body: #"{"zone":"DE","carbonIntensity":"lots"}"#), "cannot read"),
+            (StubServer.Canned(status: 502, body: "<html>bad gateway</html>"), "answered HTTP 502"),
+        ])
     func failures(_ canned: StubServer.Canned, _ wantMessage: String) async throws {
         let stub = StubServer()
         stub.on("/v3/carbon-intensity/latest", canned)
         try await stub.serving { base in
             let provider = try ElectricityMapsProvider(
-                region: "de", zone: "DE", token: .environment("T"), baseURL: base + "/v3", rule: .percentile(30), environment: ["T": "tok-123"])
+                region: "de", zone: "DE", token: .environment("T"), baseURL: base + "/v3", rule: .percentile(30),
+                environment: ["T": "tok-123"])
             let error = await providerError { _ = try await provider.fetch(now: now) }
             #expect(error?.description.contains(wantMessage) == true, "\(String(describing: error))")
             #expect(error?.description.contains("tok-123") == false)
@@ -103,7 +110,8 @@ struct ElectricityMapsTests {
         let stub = StubServer()
         try await stub.serving { base in
             let provider = try ElectricityMapsProvider(
-                region: "de", zone: "DE", token: .environment("EM_TOKEN"), baseURL: base, rule: .percentile(30), environment: [:])
+                region: "de", zone: "DE", token: .environment("EM_TOKEN"), baseURL: base, rule: .percentile(30),
+                environment: [:])
             let error = await providerError { _ = try await provider.fetch(now: now) }
             #expect(error?.description.contains("environment variable EM_TOKEN") == true)
         }
@@ -127,7 +135,8 @@ struct WattTimeTests {
         let clock = ManualWallClock(now)
         try await stub.serving { base in
             let provider = try WattTimeProvider(
-                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"), baseURL: base,
+                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"),
+                baseURL: base,
                 rule: .percentile(30), clock: clock, environment: ["U": "ada", "P": "pa:ss"])
             let snapshot = try await provider.fetch(now: now)
             #expect(abs(snapshot.current.intensity - 900 * 0.45359237) < 1e-9)
@@ -150,7 +159,8 @@ struct WattTimeTests {
         let clock = ManualWallClock(now)
         try await stub.serving { base in
             let provider = try WattTimeProvider(
-                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"), baseURL: base,
+                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"),
+                baseURL: base,
                 rule: .threshold(300), clock: clock, environment: ["U": "ada", "P": "x"])
             _ = try await provider.fetch(now: now)
             clock.advance(by: 20 * 60)
@@ -159,7 +169,9 @@ struct WattTimeTests {
             clock.advance(by: 6 * 60)
             _ = try await provider.fetch(now: now)
             #expect(stub.requests(to: "/login").count == 2)
-            stub.on("/v3/forecast", .init(status: 401, body: Recorded.wattTimeExpired), .init(status: 200, body: Recorded.wattTimeForecast))
+            stub.on(
+                "/v3/forecast", .init(status: 401, body: Recorded.wattTimeExpired),
+                .init(status: 200, body: Recorded.wattTimeForecast))
             let snapshot = try await provider.fetch(now: now)
             #expect(stub.requests(to: "/login").count == 3)
             #expect(!snapshot.current.green)
@@ -173,7 +185,8 @@ struct WattTimeTests {
         stub.on("/v3/forecast", .init(status: 429, body: "{}", headers: [("Retry-After", "30")]))
         try await stub.serving { base in
             let provider = try WattTimeProvider(
-                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"), baseURL: base,
+                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"),
+                baseURL: base,
                 rule: .percentile(30), clock: ManualWallClock(now), environment: ["U": "ada", "P": "x"])
             let error = await providerError { _ = try await provider.fetch(now: now) }
             #expect(error?.isRateLimited == true)
@@ -208,7 +221,8 @@ struct UKCarbonIntensityTests {
         stub.on("/intensity", .init(status: 200, body: Recorded.ukCurrent))
         stub.on("/intensity/2026-12-03T12:10Z/fw24h", .init(status: 200, body: Recorded.ukAhead))
         try await stub.serving { base in
-            let snapshot = try await UKCarbonIntensityProvider(region: "gb", baseURL: base, rule: .threshold(100)).fetch(now: now)
+            let snapshot = try await UKCarbonIntensityProvider(region: "gb", baseURL: base, rule: .threshold(100))
+                .fetch(now: now)
             #expect(!snapshot.current.green)
             #expect(snapshot.current.nextGreenStart == at("2026-12-03T14:00:00Z"))
         }
@@ -222,7 +236,9 @@ struct UKCarbonIntensityTests {
             let provider = try UKCarbonIntensityProvider(region: "gb", baseURL: base, rule: nil)
             #expect(await providerError { _ = try await provider.fetch(now: now) }?.status == 500)
             stub.on("/intensity", .init(status: 200, body: #"{"data":[]}"#))
-            #expect(await providerError { _ = try await provider.fetch(now: now) }?.description.contains("has no data") == true)
+            #expect(
+                await providerError { _ = try await provider.fetch(now: now) }?.description.contains("has no data")
+                    == true)
         }
     }
 }
@@ -234,7 +250,8 @@ struct CarbonAwareSDKTests {
         let stub = StubServer()
         stub.on("/emissions/forecasts/current", .init(status: 200, body: Recorded.carbonAwareForecast))
         try await stub.serving { base in
-            let provider = try CarbonAwareSDKProvider(region: "us-east", location: "eastus", baseURL: base, rule: .threshold(350))
+            let provider = try CarbonAwareSDKProvider(
+                region: "us-east", location: "eastus", baseURL: base, rule: .threshold(350))
             let snapshot = try await provider.fetch(now: now)
             #expect(snapshot.current.intensity == 380)
             #expect(!snapshot.current.green)
@@ -247,11 +264,13 @@ struct CarbonAwareSDKTests {
     func roundTrip() async throws {
         let clock = ManualWallClock(now)
         let engine = SignalEngine(
-            regions: [RegionProvider(name: "default", provider: StaticProvider(schedule: .builtInDefault))], settings: CacheSettings(),
+            regions: [RegionProvider(name: "default", provider: StaticProvider(schedule: .builtInDefault))],
+            settings: CacheSettings(),
             clock: clock)
         let upstream = SignalHTTPHandler(engine: engine, overrideEnabled: false, registry: nil)
         try await StubServer.serving(upstream) { base in
-            let provider = try CarbonAwareSDKProvider(region: "chained", location: "default", baseURL: base, rule: .threshold(200))
+            let provider = try CarbonAwareSDKProvider(
+                region: "chained", location: "default", baseURL: base, rule: .threshold(200))
             let snapshot = try await provider.fetch(now: now)
             #expect(snapshot.current.intensity == 120)
             #expect(snapshot.current.green)
@@ -264,10 +283,13 @@ struct CarbonAwareSDKTests {
         let stub = StubServer()
         stub.on("/emissions/forecasts/current", .init(status: 429, body: "{}", headers: [("Retry-After", "5")]))
         try await stub.serving { base in
-            let provider = try CarbonAwareSDKProvider(region: "us-east", location: "eastus", baseURL: base, rule: .threshold(350))
+            let provider = try CarbonAwareSDKProvider(
+                region: "us-east", location: "eastus", baseURL: base, rule: .threshold(350))
             #expect(await providerError { _ = try await provider.fetch(now: now) }?.retryAfter == 5)
             stub.on("/emissions/forecasts/current", .init(status: 200, body: "[]"))
-            #expect(await providerError { _ = try await provider.fetch(now: now) }?.description.contains("no forecast for location eastus") == true)
+            #expect(
+                await providerError { _ = try await provider.fetch(now: now) }?.description.contains(
+                    "no forecast for location eastus") == true)
         }
     }
 }
@@ -281,7 +303,8 @@ struct UndecidableTests {
         stub.on("/v3/carbon-intensity/forecast", .init(status: 403, body: Recorded.electricityMapsUnauthorized))
         try await stub.serving { base in
             let provider = try ElectricityMapsProvider(
-                region: "de", zone: "DE", token: .environment("T"), baseURL: base + "/v3", rule: .percentile(30), environment: ["T": "x"])
+                region: "de", zone: "DE", token: .environment("T"), baseURL: base + "/v3", rule: .percentile(30),
+                environment: ["T": "x"])
             let error = await providerError { _ = try await provider.fetch(now: now) }
             #expect(error?.description.contains("set green: {threshold: N}") == true)
         }
@@ -294,7 +317,8 @@ struct UndecidableTests {
         stub.on("/v3/forecast", .init(status: 200, body: Recorded.wattTimeForecast))
         try await stub.serving { base in
             let provider = try WattTimeProvider(
-                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"), baseURL: base,
+                region: "caiso", gridRegion: "CAISO_NORTH", username: .environment("U"), password: .environment("P"),
+                baseURL: base,
                 rule: .threshold(300), clock: ManualWallClock(now), environment: ["U": "ada", "P": "x"])
             _ = try await provider.fetch(now: now)
         }

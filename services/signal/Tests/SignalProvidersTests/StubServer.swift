@@ -46,7 +46,8 @@ final class StubServer: Sendable {
 
     /// Runs `body` with `handler` listening on a loopback port, then stops it.
     static func serving(_ handler: some HTTPHandler, _ body: (_ baseURL: String) async throws -> Void) async throws {
-        let server = try HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: handler)
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: handler)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             do {
