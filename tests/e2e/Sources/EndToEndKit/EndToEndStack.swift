@@ -48,7 +48,9 @@ public final class EndToEndStack: Sendable {
         do {
             try await stack.installCRD()
             let result = try await body(stack)
-            await stack.stop()
+            let problems = await stack.stop()
+            // Every binary promises a clean exit 0 on SIGTERM (a Kubernetes rollout sends it).
+            guard problems.isEmpty else { throw EndToEndError.unexpected(problems.joined(separator: "; ")) }
             return result
         } catch {
             let logs = stack.logTails()
@@ -57,12 +59,18 @@ public final class EndToEndStack: Sendable {
         }
     }
 
-    /// Stops the controllers, the webhook and the signal (SIGTERM, checking each exits 0), then
-    /// the API server.
-    public func stop() async {
-        for process in processes.all.reversed() { await process.terminate() }
+    /// Stops the controllers, the webhook and the signal with SIGTERM, then the API server;
+    /// returns what did not exit 0 on SIGTERM (a process the scenario killed is not counted).
+    @discardableResult
+    public func stop() async -> [String] {
+        var problems: [String] = []
+        for process in processes.all.reversed() where !process.hasExited {
+            let code = await process.terminate()
+            if code != 0 { problems.append("\(process) " + (code.map { "exited \($0)" } ?? "did not exit within 10 s") + " on SIGTERM") }
+        }
         await api.shutdown()
         await apiServer.stop()
+        return problems
     }
 
     public func logTails() -> String {

@@ -51,7 +51,7 @@ public final class JobHistory: Sendable {
         record(type: type, object)
     }
 
-    private func record(type: String, _ object: JSONValue) {
+    func record(type: String, _ object: JSONValue) {
         guard let name = object.name else { return }
         let version = Version(
             type: type, resourceVersion: object["metadata"]?["resourceVersion"]?.stringValue ?? "", suspended: object.isSuspended,
