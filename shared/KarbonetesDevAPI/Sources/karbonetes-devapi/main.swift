@@ -17,6 +17,7 @@ let jobLifecycleFlag = Flag(name: "job-lifecycle", default: "false", help: "Star
 let jobDurationFlag = Flag(name: "job-duration", default: "10s", help: "How long a Job runs under --job-lifecycle (Go duration).", valueName: "duration")
 let cronJobsFlag = Flag(name: "cronjobs", default: "false", help: "Create Jobs from CronJobs on their schedule.", isBoolean: true)
 let historyFlag = Flag(name: "watch-history", default: "2000", help: "Changes kept for resuming watches; older resourceVersions get 410 Gone.", valueName: "count")
+let faultsFlag = Flag(name: "faults", help: "A JSON file of fault rules to start with ({\"rules\":[…]}, as PUT /devapi/faults takes).", valueName: "path")
 let bookmarkFlag = Flag(name: "bookmark-interval", default: "10s", help: "How often watches with allowWatchBookmarks=true get a BOOKMARK (Go duration).", valueName: "duration")
 
 struct Options {
@@ -38,16 +39,27 @@ func duration(_ text: String) throws -> TimeInterval {
 let flags = FlagSet(
     program: "karbonetes-devapi", version: devAPIVersion,
     summary: "A local Kubernetes API server for development and tests (not a production API server): HTTPS with its own CA, bearer-token auth, namespaces, jobs, cronjobs, leases, events, CRDs and their custom resources, mutating webhooks.",
-    flags: [listenFlag, dataDirFlag, kubeconfigOutFlag, jobLifecycleFlag, jobDurationFlag, cronJobsFlag, historyFlag, bookmarkFlag, .logLevel])
+    flags: [listenFlag, dataDirFlag, kubeconfigOutFlag, jobLifecycleFlag, jobDurationFlag, cronJobsFlag, historyFlag, bookmarkFlag, faultsFlag, .logLevel])
 
 let options = flags.parseOrExit { parsed in
     let address = try parsed.hostPort(listenFlag)
     let bookmark = try parsed.value(bookmarkFlag, duration)
+    var faults = FaultConfiguration()
+    if parsed.string(faultsFlag) != nil {
+        faults = try parsed.value(faultsFlag) { path in
+            guard let data = FileManager.default.contents(atPath: path) else { throw FlagValueReason("cannot read \(path)") }
+            do {
+                return try KubernetesJSON.decoder.decode(FaultConfiguration.self, from: data)
+            } catch {
+                throw FlagValueReason("\(path) is not a fault configuration: \(error)")
+            }
+        }
+    }
     return Options(
         server: DevAPIServerConfiguration(
             host: address.host, port: address.port, dataDirectory: try parsed.requiredString(dataDirFlag),
             kubeconfigPath: parsed.string(kubeconfigOutFlag), historyCapacity: try parsed.int(historyFlag),
-            bookmarkInterval: .milliseconds(Int(bookmark * 1_000))),
+            bookmarkInterval: .milliseconds(Int(bookmark * 1_000)), faults: faults),
         logLevel: try parsed.logLevel(), jobLifecycle: try parsed.bool(jobLifecycleFlag),
         jobDuration: try parsed.value(jobDurationFlag, duration), cronJobs: try parsed.bool(cronJobsFlag))
 }

@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+import KarbonetesHTTP
+import KarbonetesHTTPClient
+import KarbonetesTLS
 import Testing
 
 /// Runs a program to completion off the cooperative pool and returns its exit status and
@@ -116,6 +119,28 @@ struct ExecutableTests {
         let missing = try await run(devAPIExecutable(), [])
         #expect(missing.status == 2)
         #expect(missing.output.contains("--data-dir"))
+    }
+
+    @Test("--faults starts the binary with fault rules, and SIGTERM stops it with exit status 0")
+    func faultsFlag() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let rules = directory + "/faults.json"
+        try Data(#"{"rules":[{"resource":"leases","errorRate":1,"errorCode":503}]}"#.utf8).write(to: URL(fileURLWithPath: rules))
+        let server = try DevAPIProcess(arguments: ["--faults", rules])
+        defer { server.remove() }
+        _ = try await server.start()
+        let token = try String(contentsOfFile: server.directory + "/data/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ca = try Data(contentsOf: URL(fileURLWithPath: server.directory + "/data/pki/ca.crt"))
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(baseURL: URL(string: server.url)!, tls: TLSClientConfiguration(trustRoots: .pem(.data(ca))), authorization: .bearerToken(token)))
+        let leases = try await client.send(.get, "/apis/coordination.k8s.io/v1/namespaces/default/leases")
+        #expect(leases.status == 503)
+        let jobs = try await client.send(.get, "/apis/batch/v1/namespaces/default/jobs")
+        #expect(jobs.status == 200)
+        await client.shutdown()
+        #expect(await server.stop() == 0)
+        let bad = try await run(devAPIExecutable(), ["--data-dir", directory, "--faults", directory + "/missing.json"])
+        #expect(bad.status == 2 && bad.output.contains("--faults"), "\(bad.output)")
     }
 
     static let jobManifest = """
