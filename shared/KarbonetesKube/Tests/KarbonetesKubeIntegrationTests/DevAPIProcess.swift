@@ -86,8 +86,10 @@ final class DevAPIProcess: @unchecked Sendable {
     }
 
     /// Calls a `/devapi/…` admin endpoint (faults, compaction, dropping watches).
-    func admin(_ client: KubeClient, _ method: String, _ path: String, body: JSONValue? = nil) async throws {
-        var request = HTTPClientRequest(method: HTTPMethod(method), path: path)
+    func admin(
+        _ client: KubeClient, _ method: String, _ path: String, query: [(name: String, value: String)] = [], body: JSONValue? = nil
+    ) async throws {
+        var request = HTTPClientRequest(method: HTTPMethod(method), path: path, query: query)
         if let body {
             request.body = try KubernetesJSON.encoder.encode(body)
             request.headers.add("Content-Type", "application/json")
@@ -169,8 +171,8 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Calls a `/devapi/…` admin endpoint; only valid when ``supportsFaults``.
-    func admin(_ method: String, _ path: String, body: JSONValue? = nil) async throws {
-        try await devapi?.admin(client, method, path, body: body)
+    func admin(_ method: String, _ path: String, query: [(name: String, value: String)] = [], body: JSONValue? = nil) async throws {
+        try await devapi?.admin(client, method, path, query: query, body: body)
     }
 }
 
