@@ -5,8 +5,8 @@ public import KarbonetesLogging
 public import KarbonetesModels
 
 /// What the minimal Job lifecycle does to one Job at `now`, as a pure function: a Job that
-/// is not suspended and has not started gets `startTime` and `active: 1`; a started one
-/// completes (`succeeded: 1`, `completionTime`, `SuccessCriteriaMet` and `Complete`
+/// is not suspended and has not started gets `startTime` and `active: 1`; a started Job
+/// suspended again loses them and gets `Suspended`; a started one completes (`succeeded: 1`, `completionTime`, `SuccessCriteriaMet` and `Complete`
 /// conditions) once it has run for `duration`. Nil when nothing is to change.
 public enum JobLifecycle {
     public static func nextStatus(of job: JSONValue, now: Date, duration: TimeInterval) -> JSONValue? {
@@ -20,9 +20,31 @@ public enum JobLifecycle {
             next["startTime"] = .string(RFC3339.format(now))
             next["active"] = 1
             next["ready"] = 0
+            if let index = conditions.firstIndex(where: { $0["type"] == "Suspended" && $0["status"] == "True" }), case .object(var resumed) = conditions[index] {
+                resumed["status"] = "False"
+                resumed["reason"] = "JobResumed"
+                resumed["message"] = "Job resumed"
+                resumed["lastTransitionTime"] = .string(RFC3339.format(now))
+                var updated = conditions
+                updated[index] = .object(resumed)
+                next["conditions"] = .array(updated)
+            }
             return .object(next)
         }
-        guard !suspended, now.timeIntervalSince(start) >= duration else { return nil }
+        if suspended {
+            // As the Job controller does on suspension: no pods, the start time reset (so
+            // the template's scheduling fields may change again), a Suspended condition.
+            var next = status.objectValue ?? [:]
+            next["active"] = nil
+            next["ready"] = 0
+            next["startTime"] = nil
+            let time = JSONValue.string(RFC3339.format(now))
+            next["conditions"] = .array(conditions.filter { $0["type"] != "Suspended" } + [
+                ["type": "Suspended", "status": "True", "reason": "JobSuspended", "message": "Job suspended", "lastProbeTime": time, "lastTransitionTime": time]
+            ])
+            return .object(next)
+        }
+        guard now.timeIntervalSince(start) >= duration else { return nil }
         let time = JSONValue.string(RFC3339.format(now))
         var next = status.objectValue ?? [:]
         next["active"] = nil

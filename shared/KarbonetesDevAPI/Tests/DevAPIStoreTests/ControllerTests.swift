@@ -66,6 +66,7 @@ struct ControllerTests {
         LifecycleCase(description: "a suspended Job waits", job: JobFixture.plain().suspended().raw, secondsLater: 0, want: "none"),
         LifecycleCase(description: "a started Job runs until its duration", job: JobFixture.plain().suspended(false).started(at: start).raw, secondsLater: 5, want: "none"),
         LifecycleCase(description: "a started Job completes after its duration", job: JobFixture.plain().suspended(false).started(at: start).raw, secondsLater: 10, want: "complete"),
+        LifecycleCase(description: "a started Job suspended again stops and loses its startTime", job: JobFixture.plain().suspended().started(at: start).raw, secondsLater: 5, want: "suspended"),
     ]
 
     @Test("the Job lifecycle starts released Jobs and completes them after the duration", arguments: lifecycleCases)
@@ -79,6 +80,9 @@ struct ControllerTests {
             #expect(next?["succeeded"] == 1)
             #expect(next?["active"] == nil)
             #expect(next?["conditions"]?.arrayValue?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true)
+        case "suspended":
+            #expect(next?["startTime"] == nil && next?["active"] == nil)
+            #expect(next?["conditions"]?.arrayValue?.contains { $0["type"] == "Suspended" && $0["status"] == "True" } == true)
         default:
             #expect(next == nil)
         }
