@@ -9,6 +9,15 @@ public enum APIServerKind: String, Sendable, CaseIterable {
     case devapi
     case envtest
 
+    /// Whether a CronJob controller will run with the selected API server, for the CronJob
+    /// scenario's `.enabled(if:)`: devapi has one; envtest only with kube-controller-manager.
+    public static var selectedRunsCronJobs: Bool {
+        switch fromEnvironment() {
+        case .devapi: return true
+        case .envtest: return EnvtestUnderTest.assets().map { FileManager.default.isExecutableFile(atPath: $0 + "/kube-controller-manager") } ?? false
+        }
+    }
+
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> APIServerKind {
         APIServerKind(rawValue: environment["KARBONETES_E2E_APISERVER"] ?? "") ?? .devapi
     }
