@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench-signal: wrk against GET /v1/signal (served from the cache) on a release build of
 # karbonetes-signal with the built-in static mock. Two runs: paced at about 1,000 requests/s
-# (10 connections, each waiting 10 ms between requests) for the p99 target, then unpaced for
-# the maximum rate. The last line is key=value pairs of the figures.
+# (10 connections, each waiting 10 ms between requests) for the p99 target, unpaced for the
+# maximum rate, and paced on /healthz for the floor the server and the machine set. The last line is key=value pairs of the figures.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,10 +44,10 @@ to_ms() {
 }
 
 run() {
-  local name="$1"
-  shift
-  echo "== wrk ($name): $*"
-  wrk "$@" --latency "$url" | tee "$work/$name.txt"
+  local name="$1" target="$2"
+  shift 2
+  echo "== wrk ($name): $* $target"
+  wrk "$@" --latency "$target" | tee "$work/$name.txt"
 }
 
 # CPU seconds the server has used (utime + stime from /proc), to report CPU per request: a
@@ -57,9 +57,11 @@ cpu_seconds() {
 }
 
 cpu_before="$(cpu_seconds)"
-run paced -t2 -c10 -d"$duration" -s "$work/paced.lua"
+run paced "$url" -t2 -c10 -d"$duration" -s "$work/paced.lua"
 cpu_after="$(cpu_seconds)"
-run max -t2 -c32 -d"$duration"
+run max "$url" -t2 -c32 -d"$duration"
+# The same pacing on /healthz (no signal logic): the floor the server and machine set.
+run floor "http://127.0.0.1:${port}/healthz" -t2 -c10 -d"$duration" -s "$work/paced.lua"
 
 figure() { # file, then the wrk label
   awk -v label="$2" '$1 == label { print $2; exit }' "$work/$1.txt"
@@ -70,11 +72,12 @@ paced_p50="$(to_ms "$(figure paced 50%)")"
 paced_p99="$(to_ms "$(figure paced 99%)")"
 max_rps="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$work/max.txt")"
 max_p99="$(to_ms "$(figure max 99%)")"
-errors="$(cat "$work"/paced.txt "$work"/max.txt | awk '/Non-2xx|Socket errors/ { n++ } END { print n + 0 }')"
+floor_p99="$(to_ms "$(figure floor 99%)")"
+errors="$(cat "$work"/paced.txt "$work"/max.txt "$work"/floor.txt | awk '/Non-2xx|Socket errors/ { n++ } END { print n + 0 }')"
 # Other builds on the machine inflate the tail; the load average says how busy it was.
 load="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)"
 paced_requests="$(awk '/requests in/ { print $1; exit }' "$work/paced.txt")"
 cpu_us="$(awk -v a="$cpu_before" -v b="$cpu_after" -v n="$paced_requests" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')"
 pass="$(awk -v p="$paced_p99" -v r="$paced_rps" 'BEGIN { print (p < 1.0 && r >= 900) ? "true" : "false" }')"
 
-echo "bench=signal endpoint=/v1/signal paced_rps=${paced_rps} paced_p50_ms=${paced_p50} paced_p99_ms=${paced_p99} server_cpu_us_per_request=${cpu_us} max_rps=${max_rps} max_p99_ms=${max_p99} error_lines=${errors} target_p99_ms=1 target_met=${pass} loadavg_1m=${load} cpus=$(nproc)"
+echo "bench=signal endpoint=/v1/signal paced_rps=${paced_rps} paced_p50_ms=${paced_p50} paced_p99_ms=${paced_p99} server_cpu_us_per_request=${cpu_us} max_rps=${max_rps} max_p99_ms=${max_p99} healthz_paced_p99_ms=${floor_p99} error_lines=${errors} target_p99_ms=1 target_met=${pass} loadavg_1m=${load} cpus=$(nproc)"
