@@ -257,7 +257,12 @@ signal_url() {
   mkdir -p "$state"
   "$KUBECTL" -n "$ns" port-forward "svc/$release-signal" "$port:8090" >"$state/port-forward.log" 2>&1 &
   echo $! >"$state/port-forward.pid"
-  wait_for "kubectl port-forward to svc/$release-signal in $ns" 20 curl -fsS "http://127.0.0.1:$port/healthz"
+  local pid=$! deadline=$((SECONDS + 20))
+  until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || die "kubectl port-forward to svc/$release-signal in $ns failed (set SIGNAL_URL, or HELM_RELEASE/HELM_NAMESPACE): $(tail -n 3 "$state/port-forward.log")"
+    [ $SECONDS -lt $deadline ] || die "timed out waiting for kubectl port-forward to svc/$release-signal in $ns"
+    sleep 0.2
+  done
   echo "http://127.0.0.1:$port"
 }
 
@@ -340,6 +345,10 @@ case "$command" in
   green-on) target; override true ;;
   green-off) target; override false ;;
   submit) target; submit ;;
-  signal) target; curl -fsS "$(signal_url)/v1/signal?region=$region" | jq . ;;
+  signal)
+    target
+    url=$(signal_url)
+    curl -fsS "$url/v1/signal?region=$region" | jq .
+    ;;
   *) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
