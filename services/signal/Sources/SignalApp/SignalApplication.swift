@@ -10,6 +10,7 @@ public import SignalHTTP
 
 /// The service's version; `VERSION` in the package holds the same text (a test checks).
 public enum SignalVersion {
+    /// Printed by `--version` and logged at start.
     public static let current = "0.1.0"
 }
 

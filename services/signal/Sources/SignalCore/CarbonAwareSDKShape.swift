@@ -3,6 +3,7 @@ public import Foundation
 /// One element of the Carbon Aware SDK WebAPI's `GET /emissions/forecasts/current` answer
 /// (`EmissionsForecastDTO`), so the SDK's clients can use this service unchanged.
 public struct CarbonAwareEmissionsForecast: Sendable, Codable, Hashable {
+    /// The SDK's `EmissionsDataDTO`: one value over `duration` minutes from `timestamp`.
     public struct DataPoint: Sendable, Codable, Hashable {
         public var location: String
         public var timestamp: Date

@@ -9,6 +9,7 @@ public final class OverrideStore: Sendable {
 
     public init() {}
 
+    /// Replaces the region's override; `time` is reported as the override window's start.
     public func set(_ override: SignalOverride, at time: Date) {
         overrides.withLock { $0[override.region] = (override, time) }
     }

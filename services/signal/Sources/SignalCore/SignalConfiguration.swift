@@ -68,6 +68,7 @@ public struct SignalConfiguration: Sendable, Decodable {
 /// One `regions[]` entry: its name, its provider, and that provider's settings (flat, as the
 /// chart documents them; each provider reads only its own keys).
 public struct RegionConfiguration: Sendable, Decodable {
+    /// The `provider:` values the service knows, listed in the error for any other.
     public static let providerKinds = [
         "static", "trace", "electricitymaps", "watttime", "uk-carbon-intensity", "carbon-aware-sdk",
     ]
@@ -176,6 +177,8 @@ public struct RegionConfiguration: Sendable, Decodable {
     }
 }
 
+/// A `windows[]` entry as written; ``RegionConfiguration/staticSchedule()`` checks it, so errors
+/// can name the region and the index.
 public struct WindowConfiguration: Sendable, Decodable, Hashable {
     public var start: String
     public var end: String
@@ -188,6 +191,7 @@ public struct WindowConfiguration: Sendable, Decodable, Hashable {
     }
 }
 
+/// `green: {threshold: N}` or `green: {percentile: P}`, as written; exactly one must be set.
 public struct GreenConfiguration: Sendable, Decodable, Hashable {
     public var threshold: Double?
     public var percentile: Double?

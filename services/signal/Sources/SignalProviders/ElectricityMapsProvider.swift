@@ -6,6 +6,7 @@ public import SignalCore
 /// zone, authenticated with the `auth-token` header. The forecast is optional (not every plan
 /// has it): without it the snapshot has the latest hour only.
 public struct ElectricityMapsProvider: CarbonProvider {
+    /// The public endpoint of Electricity Maps, used when the config sets no `baseURL` (tests point it at a stub).
     public static let defaultBaseURL = "https://api.electricitymap.org/v3"
 
     struct Latest: Decodable {

@@ -6,6 +6,7 @@ public import SignalCore
 /// `/intensity` for the current half hour and `/intensity/{from}/fw24h` for the next day. Its
 /// `index` (`very low` … `very high`) decides green unless the region sets a rule.
 public struct UKCarbonIntensityProvider: CarbonProvider {
+    /// The public endpoint of the UK API, used when the config sets no `baseURL` (tests point it at a stub).
     public static let defaultBaseURL = "https://api.carbonintensity.org.uk"
     /// The index values counted as green.
     public static let greenIndexes: Set<String> = ["very low", "low"]

@@ -8,6 +8,7 @@ import Synchronization
 /// to g/kWh) and the `signal-index` (the current percentile, 0 = cleanest). With a percentile
 /// rule the index decides whether now is green; with a threshold the intensity does.
 public struct WattTimeProvider: CarbonProvider {
+    /// The public endpoint of WattTime, used when the config sets no `baseURL` (tests point it at a stub).
     public static let defaultBaseURL = "https://api.watttime.org"
     /// 1 lb/MWh = 453.59237 g / 1000 kWh.
     public static let gramsPerKWhPerPoundPerMWh = 0.45359237
