@@ -31,25 +31,25 @@ struct AdmissionScenarios {
     }
 
     struct PoolCase: Sendable, CustomTestStringConvertible {
-        var mode: String?
+        var sample: String
         var wantPreferred: [String]
         var wantRequired: [String]
-        var testDescription: String { mode ?? "policy default (prefer)" }
+        var testDescription: String { sample }
     }
 
     @Test(
         "at green, a carbon-aware Job runs now, steered to the green pool (preferred, or required in strict mode) with its toleration",
         arguments: [
-            PoolCase(mode: nil, wantPreferred: [greenPool], wantRequired: []),
-            PoolCase(mode: "strict", wantPreferred: [], wantRequired: [greenPool]),
+            PoolCase(sample: "job-carbon-aware", wantPreferred: [greenPool], wantRequired: []),
+            PoolCase(sample: "job-carbon-aware-strict", wantPreferred: [], wantRequired: [greenPool]),
         ])
     func greenAdmission(_ poolCase: PoolCase) async throws {
-        try await EndToEndStack.run("green-\(poolCase.mode ?? "default")") { stack in
+        try await EndToEndStack.run("green-\(poolCase.sample)") { stack in
             try await stack.prepareNamespace("e2e")
             try await stack.startServices(controller: false)
             try await stack.setGreen(true)
-            let extra = poolCase.mode.map { [CarbonAnnotations.mode: $0] } ?? [:]
-            let stored = try await stack.api.create(try EndToEndStack.carbonAwareJob("green", namespace: "e2e", extraAnnotations: extra))
+            let sample = try EndToEndStack.manifest("samples/\(poolCase.sample).yaml").settingName("green", namespace: "e2e")
+            let stored = try await stack.api.create(sample)
             #expect(!stored.isSuspended)
             #expect(stored.annotation(CarbonAnnotations.state) == CarbonState.admittedGreen.rawValue)
             #expect(stored.annotation(CarbonAnnotations.intensityAtDecision) == "90")
