@@ -103,7 +103,7 @@ extension ManualClock {
         var stableRounds = 0
         while stableRounds < 4 {
             if ContinuousClock.now - start > timeout { throw ManualClockTimeout(expected: 1, actual: sleeperCount) }
-            try await Task.sleep(for: .milliseconds(2))
+            try await Task.sleep(for: .milliseconds(5))
             let current = sleeperCount
             if current == last, current > 0 {
                 stableRounds += 1
