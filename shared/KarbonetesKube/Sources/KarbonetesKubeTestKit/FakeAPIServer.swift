@@ -208,6 +208,7 @@ public actor FakeAPIServer: KubeTransport {
         let id = nextWatcherID
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
+            // onTermination is synchronous and the watcher list belongs to the actor: hop onto it.
             Task { await self.removeWatcher(id) }
         }
         return KubeStreamingResponse(status: 200, lines: stream)
