@@ -90,13 +90,13 @@ struct MetricDescriptor: Sendable {
 public final class Counter: Sendable, RegisteredMetric {
     static let kindName = "counter"
     let descriptor: MetricDescriptor
-    private let series: Mutex<[SeriesKey: Double]>
+    private let series: StripedSeries<Double>
 
     init(name: String, help: String, labelNames: [String]) {
         descriptor = MetricDescriptor(name: name, help: help, labelNames: labelNames)
         // An unlabelled counter is exposed as 0 from the start, so that `rate()` sees its
         // first increment.
-        series = Mutex(labelNames.isEmpty ? [SeriesKey(values: []): 0] : [:])
+        series = StripedSeries(initial: labelNames.isEmpty ? [SeriesKey(values: []): 0] : [:])
     }
 
     var name: String { descriptor.name }
@@ -107,18 +107,18 @@ public final class Counter: Sendable, RegisteredMetric {
         assert(amount >= 0, "counter \(name) incremented by a negative amount \(amount)")
         guard amount >= 0 else { return }
         let key = descriptor.key(labels)
-        series.withLock { $0[key, default: 0] += amount }
+        series.update(key, default: 0) { $0 += amount }
     }
 
     /// The current count of one series (0 if it was never incremented), for tests and for
     /// status pages.
     public func value(labels: [String: String] = [:]) -> Double {
         let key = descriptor.key(labels)
-        return series.withLock { $0[key] ?? 0 }
+        return series.merged(+=)[key] ?? 0
     }
 
     func render(into out: inout String) {
-        let snapshot = series.withLock { $0 }
+        let snapshot = series.merged(+=)
         descriptor.renderHeader(type: "counter", into: &out)
         for key in snapshot.keys.sorted() {
             descriptor.renderSample(key: key, value: snapshot[key]!, into: &out)
@@ -188,7 +188,7 @@ public final class Histogram: Sendable, RegisteredMetric {
     let descriptor: MetricDescriptor
     /// Upper bounds, strictly increasing, without `+Inf` (always added at render).
     let bounds: [Double]
-    private let series: Mutex<[SeriesKey: HistogramSeries]>
+    private let series: StripedSeries<HistogramSeries>
 
     init(name: String, help: String, labelNames: [String], buckets: [Double]) {
         descriptor = MetricDescriptor(name: name, help: help, labelNames: labelNames, reserved: ["le"])
@@ -199,7 +199,7 @@ public final class Histogram: Sendable, RegisteredMetric {
             "histogram \(name) buckets must increase strictly"
         )
         bounds = finite
-        series = Mutex(labelNames.isEmpty ? [SeriesKey(values: []): HistogramSeries(bucketCount: finite.count)] : [:])
+        series = StripedSeries(initial: labelNames.isEmpty ? [SeriesKey(values: []): HistogramSeries(bucketCount: finite.count)] : [:])
     }
 
     var name: String { descriptor.name }
@@ -211,25 +211,23 @@ public final class Histogram: Sendable, RegisteredMetric {
         var index = value.isNaN ? bounds.count : 0
         while index < bounds.count, value > bounds[index] { index += 1 }
         let bucketCount = bounds.count
-        series.withLock { series in
-            series[key, default: HistogramSeries(bucketCount: bucketCount)].record(value, bucket: index)
-        }
+        series.update(key, default: HistogramSeries(bucketCount: bucketCount)) { $0.record(value, bucket: index) }
     }
 
     /// How many observations one series holds.
     public func count(labels: [String: String] = [:]) -> UInt64 {
         let key = descriptor.key(labels)
-        return series.withLock { $0[key]?.count ?? 0 }
+        return series.merged { $0.add($1) }[key]?.count ?? 0
     }
 
     /// The sum of one series' observations.
     public func sum(labels: [String: String] = [:]) -> Double {
         let key = descriptor.key(labels)
-        return series.withLock { $0[key]?.sum ?? 0 }
+        return series.merged { $0.add($1) }[key]?.sum ?? 0
     }
 
     func render(into out: inout String) {
-        let snapshot = series.withLock { $0 }
+        let snapshot = series.merged { $0.add($1) }
         descriptor.renderHeader(type: "histogram", into: &out)
         for key in snapshot.keys.sorted() {
             let entry = snapshot[key]!
@@ -266,6 +264,12 @@ struct HistogramSeries: Sendable {
 
     init(bucketCount: Int) {
         buckets = Array(repeating: 0, count: bucketCount)
+    }
+
+    mutating func add(_ other: HistogramSeries) {
+        for index in buckets.indices { buckets[index] += other.buckets[index] }
+        count += other.count
+        sum += other.sum
     }
 
     mutating func record(_ value: Double, bucket index: Int) {

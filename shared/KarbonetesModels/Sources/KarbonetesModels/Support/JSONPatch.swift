@@ -83,12 +83,16 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Expressi
     /// The RFC 6902 "end of array" token, for appends.
     public func appendingEnd() -> JSONPointer { appending("-") }
 
+    /// Most tokens have neither `~` nor `/`; they are returned as they are, without the two
+    /// string searches (pointers are built on every admission and release).
     public static func escape(_ token: String) -> String {
-        token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
     public static func unescape(_ token: String) -> String {
-        token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        guard token.utf8.contains(UInt8(ascii: "~")) else { return token }
+        return token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
     }
 
     public var description: String { tokens.map { "/" + Self.escape($0) }.joined() }
