@@ -81,6 +81,9 @@ let package = Package(
                 .product(name: "KarbonetesModels", package: "KarbonetesModels"),
                 .product(name: "KarbonetesHTTP", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesHTTPClient", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesHTTPServer", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesTLS", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesRuntimeTestKit", package: "KarbonetesRuntime"),
             ]
         ),
     ]
