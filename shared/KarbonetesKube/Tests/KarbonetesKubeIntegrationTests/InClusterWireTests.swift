@@ -88,4 +88,53 @@ struct InClusterWireTests {
             group.cancelAll()
         }
     }
+
+    @Test("a kubeconfig with inline CA, client certificate and key data authenticates to a server that requires client certificates")
+    func kubeconfigClientCertificate() async throws {
+        let certificates = try TestCertificates.make()
+        defer { try? FileManager.default.removeItem(at: certificates.directory) }
+        let client = try certificates.makeClientCertificate(commonName: "karbonetes-controller")
+        func base64(_ path: String) throws -> String { try Data(contentsOf: URL(fileURLWithPath: path)).base64EncodedString() }
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0,
+                tls: TLSServerConfiguration(
+                    certificateFile: certificates.certificateFile, keyFile: certificates.keyFile, clientCAFile: certificates.caCertificateFile)),
+            handler: ClosureHTTPHandler { _ in
+                HTTPResponse.json(ObjectList<Job>(metadata: ListMeta(resourceVersion: "42"), items: []), encoder: KubernetesJSON.encoder)
+            })
+        func kubeconfig(withClientCertificate: Bool) throws -> Data {
+            var user = "{}"
+            if withClientCertificate {
+                user = "{client-certificate-data: \(try base64(client.certificateFile)), client-key-data: \(try base64(client.keyFile))}"
+            }
+            return Data(
+                """
+                clusters:
+                - name: local
+                  cluster:
+                    server: https://127.0.0.1:\(server.port)
+                    certificate-authority-data: \(try base64(certificates.caCertificateFile))
+                users:
+                - name: controller
+                  user: \(user)
+                contexts:
+                - name: local
+                  context: {cluster: local, user: controller, namespace: batch}
+                current-context: local
+                """.utf8)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let withCertificate = try KubeClient(config: KubeConfigLoader.load(kubeconfig: kubeconfig(withClientCertificate: true), file: "/test/kubeconfig"))
+            let list = try await withCertificate.list(Job.self, namespace: "batch")
+            #expect(list.metadata.resourceVersion == "42")
+            await withCertificate.shutdown()
+
+            let without = try KubeClient(config: KubeConfigLoader.load(kubeconfig: kubeconfig(withClientCertificate: false), file: "/test/kubeconfig"))
+            await #expect(throws: HTTPClientError.self) { try await without.list(Job.self, namespace: "batch") }
+            await without.shutdown()
+            group.cancelAll()
+        }
+    }
 }
