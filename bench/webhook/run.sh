@@ -13,9 +13,10 @@
 #
 # Prints a table, the ratios and the targets (p99 <= 2 ms at 1,000/s, throughput >= Go's);
 # the last line is key=value pairs. Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (50),
-# BENCH_THREADS (2), BENCH_SCRATCH_PATH (a folder for this script's own Swift build folders,
-# one per package, to keep clear of other builds' locks), BENCH_SKIP_BUILD=1 (use the binaries
-# built last time, e.g. while a shared package is mid-change), BENCH_SKIP_COMPARE=1.
+# BENCH_THREADS (2), BENCH_WEBHOOK_SCRATCH_ROOT (a folder for this script's own Swift build
+# folders, one per package, to keep clear of other builds' locks), BENCH_SKIP_BUILD=1 (use the binaries
+# built last time, e.g. while a shared package is mid-change), BENCH_SKIP_COMPARE=1, BENCH_PROFILE=1 (perf record
+# of karbonetes-webhook during its saturation run; report in .cache/bench-webhook/perf-report.txt).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,7 +46,7 @@ trap cleanup EXIT
 # swift_bin PACKAGE_DIR PRODUCT CONFIGURATION: builds one product and prints its path.
 swift_bin() {
   local package=$1 product=$2 configuration=$3 scratch=()
-  if [ -n "${BENCH_SCRATCH_PATH:-}" ]; then scratch=(--scratch-path "$BENCH_SCRATCH_PATH/$(basename "$package")"); fi
+  if [ -n "${BENCH_WEBHOOK_SCRATCH_ROOT:-}" ]; then scratch=(--scratch-path "$BENCH_WEBHOOK_SCRATCH_ROOT/$(basename "$package")"); fi
   if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
     echo "skipped building $product (BENCH_SKIP_BUILD=1)" >&2
   elif ! (cd "$root/$package" && swift build -c "$configuration" "${scratch[@]}" --product "$product") >"$work/build-$product.log" 2>&1; then
@@ -184,12 +185,23 @@ declare -A figures
 run_wrk() {
   local name=$1 pid=$2 mode=$3 url=$4 out="$work/wrk-$1-$3.txt" before after
   before=$(cpu_seconds "$pid")
+  local profiler=""
+  if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$name" = karbonetes ] && [ "$mode" = saturation ]; then
+    perf record -F 499 -g -p "$pid" -o "$work/perf.data" -- sleep "${duration%s}" >"$work/perf-record.log" 2>&1 &
+    profiler=$!
+  fi
   case "$mode" in
     saturation) WRK_BODY_FILE="$work/review.json" wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$root/bench/webhook/admission.lua" "$url" >"$out" 2>&1 ;;
     rate1000) WRK_BODY_FILE="$work/review.json" WRK_DELAY_MS=9 wrk -t2 -c"$rate_connections" -d"$duration" --latency -s "$root/bench/webhook/admission.lua" "$url" >"$out" 2>&1 ;;
     rate100) WRK_BODY_FILE="$work/review.json" WRK_DELAY_MS=99 wrk -t2 -c"$rate_connections" -d"$duration" --latency -s "$root/bench/webhook/admission.lua" "$url" >"$out" 2>&1 ;;
   esac
   after=$(cpu_seconds "$pid")
+  if [ -n "$profiler" ]; then
+    wait "$profiler" || true
+    perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^$' | head -n 400 >"$work/perf-report.txt" || true
+    perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -v '^$' | head -n 120 >"$work/perf-report-children.txt" || true
+    echo "profile of karbonetes-webhook at saturation: $work/perf-report.txt (self), $work/perf-report-children.txt (inclusive)"
+  fi
   local rps requests
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
   requests=$(awk '/requests in/ {print $1}' "$out")
