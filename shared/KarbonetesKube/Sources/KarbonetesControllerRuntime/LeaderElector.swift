@@ -98,6 +98,8 @@ public final class LeaderElector: Sendable {
 
     private let state = Mutex(State())
 
+    /// Give it a client with its own rate limit (`client.withRateLimiter(nil)`): renewals that
+    /// queue behind a busy controller's requests can miss the renew deadline.
     public init(
         client: KubeClient, configuration: LeaderElectionConfiguration, clock: any KubeClock = WallClock(), logger: Logger = .disabled,
         onLeadershipChange: (@Sendable (Bool) -> Void)? = nil

@@ -62,6 +62,15 @@ public struct KubeClient: Sendable {
             transport: http, rateLimiter: TokenBucketRateLimiter(qps: qps, burst: burst), logger: logger, onRequest: onRequest)
     }
 
+    /// The same connection pool, metrics and retries behind another rate limit (nil: none). Leader
+    /// election should get its own, so that a controller busy at its QPS limit cannot starve the
+    /// lease renewals and lose leadership for that.
+    public func withRateLimiter(_ rateLimiter: TokenBucketRateLimiter?) -> KubeClient {
+        KubeClient(
+            transport: transport, rateLimiter: rateLimiter, clock: clock, logger: logger, maxRetries: maxRetries,
+            maxRetryAfter: maxRetryAfter, onRequest: onRequest)
+    }
+
     /// Closes the HTTP client's idle connections (a no-op for other transports); requests after
     /// this fail.
     public func shutdown() async {

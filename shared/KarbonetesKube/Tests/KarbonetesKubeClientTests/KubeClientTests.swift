@@ -263,6 +263,22 @@ struct ThrottlingTests {
         #expect(await server.requests.count == 6)
     }
 
+    @Test("a client with its own rate limit shares the transport but not the token bucket")
+    func separateRateLimit() async throws {
+        let clock = ManualClock()
+        let server = FakeAPIServer()
+        let limited = KubeClient(transport: server, rateLimiter: TokenBucketRateLimiter(qps: 1, burst: 1, clock: clock), clock: clock)
+        let unlimited = limited.withRateLimiter(nil)
+        _ = try await limited.list(Job.self, namespace: "batch")
+        async let throttled = limited.list(Job.self, namespace: "batch")
+        try await clock.waitForSleepers()
+        _ = try await unlimited.list(Job.self, namespace: "batch")
+        #expect(await server.requests.count == 2)
+        clock.advance(by: .seconds(1))
+        _ = try await throttled
+        #expect(await server.requests.count == 3)
+    }
+
     @Test("a 500 without Retry-After is not retried")
     func serverErrorNotRetried() async throws {
         let server = FakeAPIServer()
