@@ -12,8 +12,9 @@ SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 SWIFT_BUILD_FLAGS ?= -c release
 
-# Every Swift package, in dependency order.
-PACKAGES := shared/KarbonetesModels shared/KarbonetesRuntime shared/KarbonetesCarbon shared/KarbonetesSignalClient shared/KarbonetesKube shared/KarbonetesDevAPI services/signal services/webhook services/controller tools/eval
+# Every Swift package, in dependency order (KarbonetesDevAPI before KarbonetesKube, whose
+# integration tests run its debug build).
+PACKAGES := shared/KarbonetesModels shared/KarbonetesRuntime shared/KarbonetesCarbon shared/KarbonetesSignalClient shared/KarbonetesDevAPI shared/KarbonetesKube services/signal services/webhook services/controller tools/eval
 
 TEST_TARGETS :=
 LINT_TARGETS :=

@@ -44,7 +44,7 @@ let package = Package(
             name: "KarbonetesHTTPServer",
             dependencies: ["KarbonetesHTTP", "KarbonetesTLS", "KarbonetesLogging", "KarbonetesLifecycle", "KarbonetesMetrics"]
         ),
-        .target(name: "KarbonetesHTTPClient", dependencies: ["KarbonetesHTTP", "KarbonetesTLS", "KarbonetesLogging"]),
+        .target(name: "KarbonetesHTTPClient", dependencies: ["KarbonetesHTTP", "KarbonetesTLS", "KarbonetesLogging", "KarbonetesLifecycle"]),
         .target(
             name: "KarbonetesRuntimeTestKit",
             dependencies: ["KarbonetesTLS", "KarbonetesHTTP", "KarbonetesLogging"]

@@ -49,7 +49,8 @@ do {
         signal: CachedSignalProvider(cache: signal), events: events, metrics: metrics, logger: logger)
     let elector: LeaderElector? = configuration.leaderElect
         ? LeaderElector(
-            client: client,
+            // Lease renewals must never queue behind the reconcilers' requests at the QPS limit.
+            client: client.withRateLimiter(nil),
             configuration: LeaderElectionConfiguration(
                 leaseName: configuration.leaderElectionID, namespace: configuration.leaderElectionNamespace ?? kubeConfig.namespace, identity: identity,
                 leaseDuration: configuration.leaseDuration, renewDeadline: configuration.renewDeadline, retryPeriod: configuration.retryPeriod),
