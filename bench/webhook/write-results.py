@@ -254,7 +254,7 @@ def main():
         with open(profile, encoding="utf-8") as file:
             body = file.read().strip().splitlines()
         out += ["", "## Where the webhook's time goes", "", "(bench/webhook/PROFILE.md, from a separate profiled run: `BENCH_PROFILE=1 make bench-webhook`.)", ""]
-        out += [line.replace("# ", "### ", 1) if line.startswith("# ") else line for line in body[1:] if True]
+        out += ["#" + line if line.startswith("#") else line for line in body[1:]]
 
     out += ["", "## Raw key=value lines", ""]
     for bench in arguments.benches:
