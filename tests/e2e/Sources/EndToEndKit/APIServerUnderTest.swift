@@ -14,11 +14,16 @@ public enum APIServerKind: String, Sendable, CaseIterable {
     public static var selectedRunsCronJobs: Bool {
         switch fromEnvironment() {
         case .devapi: return true
-        case .envtest: return EnvtestUnderTest.assets().map { FileManager.default.isExecutableFile(atPath: $0 + "/kube-controller-manager") } ?? false
+        case .envtest:
+            return EnvtestUnderTest.assets().map {
+                FileManager.default.isExecutableFile(atPath: $0 + "/kube-controller-manager")
+            } ?? false
         }
     }
 
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> APIServerKind {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> APIServerKind
+    {
         APIServerKind(rawValue: environment["KARBONETES_E2E_APISERVER"] ?? "") ?? .devapi
     }
 }
@@ -42,7 +47,9 @@ public protocol APIServerUnderTest: AnyObject, Sendable {
 
 /// Starts the API server the environment selects, in `directory`.
 public enum APIServers {
-    public static func start(_ kind: APIServerKind = .fromEnvironment(), in directory: String) async throws -> any APIServerUnderTest {
+    public static func start(_ kind: APIServerKind = .fromEnvironment(), in directory: String) async throws
+        -> any APIServerUnderTest
+    {
         switch kind {
         case .devapi: return try await DevAPIUnderTest.start(in: directory)
         case .envtest: return try await EnvtestUnderTest.start(in: directory)
@@ -86,7 +93,8 @@ public final class DevAPIUnderTest: APIServerUnderTest {
             throw EndToEndError.unexpected("devapi printed an unreadable URL: \(line)")
         }
         let credentials = try Kubeconfigs.credentials(in: kubeconfig)
-        return DevAPIUnderTest(url: url, caPEM: credentials.caPEM, token: credentials.token, kubeconfigPath: kubeconfig, process: process)
+        return DevAPIUnderTest(
+            url: url, caPEM: credentials.caPEM, token: credentials.token, kubeconfigPath: kubeconfig, process: process)
     }
 
     public func stop() async {

@@ -1,10 +1,11 @@
+public import Foundation
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-public import Foundation
-import Synchronization
 
 /// One executable under test, started in its own process group with its stdout and stderr in
 /// files, so that a scenario can read what it printed and kill it and everything it started
@@ -20,8 +21,12 @@ public final class ChildProcess: Sendable, CustomStringConvertible {
 
     /// Starts `executable` with `arguments`; `environment` entries are added to (or replace)
     /// this process's environment.
-    public init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], logDirectory: String) throws {
-        guard FileManager.default.isExecutableFile(atPath: executable) else { throw ChildProcessError.notExecutable(name: name, path: executable) }
+    public init(
+        name: String, executable: String, arguments: [String], environment: [String: String] = [:], logDirectory: String
+    ) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw ChildProcessError.notExecutable(name: name, path: executable)
+        }
         self.name = name
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         stdoutFile = logDirectory + "/\(name).stdout.log"
@@ -40,7 +45,8 @@ public final class ChildProcess: Sendable, CustomStringConvertible {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -131,7 +137,8 @@ public final class ChildProcess: Sendable, CustomStringConvertible {
     /// The last lines of stderr (the JSON logs), for a failing scenario's message.
     public func logTail(lines: Int = 30) -> String {
         let all = standardError.split(separator: "\n", omittingEmptySubsequences: true)
-        return "--- \(self) stderr (last \(min(lines, all.count)) of \(all.count) lines):\n" + all.suffix(lines).joined(separator: "\n")
+        return "--- \(self) stderr (last \(min(lines, all.count)) of \(all.count) lines):\n"
+            + all.suffix(lines).joined(separator: "\n")
     }
 }
 
@@ -147,12 +154,16 @@ final class ProcessRegistry: Sendable {
     init(file: String?) { self.file = file }
 
     func record(_ child: ChildProcess) {
-        let snapshot = live.withLock { $0.insert(child.pid); return $0 }
+        let snapshot = live.withLock {
+            $0.insert(child.pid); return $0
+        }
         write(snapshot)
     }
 
     func forget(_ pid: pid_t) {
-        let snapshot = live.withLock { $0.remove(pid); return $0 }
+        let snapshot = live.withLock {
+            $0.remove(pid); return $0
+        }
         write(snapshot)
     }
 
@@ -173,7 +184,9 @@ public struct ChildProcessError: Error, CustomStringConvertible {
 
     private let kind: Kind
 
-    static func notExecutable(name: String, path: String) -> ChildProcessError { ChildProcessError(kind: .notExecutable(name: name, path: path)) }
+    static func notExecutable(name: String, path: String) -> ChildProcessError {
+        ChildProcessError(kind: .notExecutable(name: name, path: path))
+    }
     static func spawnFailed(name: String, path: String, errno: Int32) -> ChildProcessError {
         ChildProcessError(kind: .spawnFailed(name: name, path: path, errno: errno))
     }

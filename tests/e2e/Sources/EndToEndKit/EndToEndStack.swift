@@ -20,7 +20,10 @@ public final class EndToEndStack: Sendable {
     /// The region every scenario's policy uses, and the one the signal's built-in mock serves.
     public static let region = "default"
 
-    private init(name: String, directory: String, apiServer: any APIServerUnderTest, api: KubeAPI, certificates: ServingCertificates) {
+    private init(
+        name: String, directory: String, apiServer: any APIServerUnderTest, api: KubeAPI,
+        certificates: ServingCertificates
+    ) {
         self.name = name
         self.directory = directory
         self.apiServer = apiServer
@@ -30,7 +33,9 @@ public final class EndToEndStack: Sendable {
 
     /// Starts the API server, makes the webhook's certificates and installs the CRD, runs
     /// `body`, and stops everything; a failure carries the processes' log tails.
-    public static func run<Result>(_ name: String, _ body: (EndToEndStack) async throws -> Result) async throws -> Result {
+    public static func run<Result>(_ name: String, _ body: (EndToEndStack) async throws -> Result) async throws
+        -> Result
+    {
         let kind = APIServerKind.fromEnvironment()
         let directory = Repository.path("tests/e2e/.build/e2e-runs/\(kind.rawValue)/\(name)")
         try? FileManager.default.removeItem(atPath: directory)
@@ -40,7 +45,8 @@ public final class EndToEndStack: Sendable {
         do {
             let api = try KubeAPI(server: apiServer.url, caPEM: apiServer.caPEM, token: apiServer.token)
             let certificates = try await ServingCertificates.make(in: directory + "/webhook-certs")
-            stack = EndToEndStack(name: name, directory: directory, apiServer: apiServer, api: api, certificates: certificates)
+            stack = EndToEndStack(
+                name: name, directory: directory, apiServer: apiServer, api: api, certificates: certificates)
         } catch {
             await apiServer.stop()
             throw error
@@ -66,7 +72,10 @@ public final class EndToEndStack: Sendable {
         var problems: [String] = []
         for process in processes.all.reversed() where !process.hasExited {
             let code = await process.terminate()
-            if code != 0 { problems.append("\(process) " + (code.map { "exited \($0)" } ?? "did not exit within 10 s") + " on SIGTERM") }
+            if code != 0 {
+                problems.append(
+                    "\(process) " + (code.map { "exited \($0)" } ?? "did not exit within 10 s") + " on SIGTERM")
+            }
         }
         await api.shutdown()
         await apiServer.stop()
@@ -97,9 +106,12 @@ public final class EndToEndStack: Sendable {
 
     /// Creates the namespace and its `default` CarbonAwarePolicy: the sample's, with short
     /// durations so scenarios take seconds (`maxDelay`, `recheckInterval: 1s`).
-    public func prepareNamespace(_ namespace: String, maxDelay: String = "8s", onSignalUnavailable: String = "run", mode: String = "prefer") async throws {
+    public func prepareNamespace(
+        _ namespace: String, maxDelay: String = "8s", onSignalUnavailable: String = "run", mode: String = "prefer"
+    ) async throws {
         try await api.apply(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
-        var policy = try Self.manifest("samples/carbonawarepolicy-default.yaml").settingName("default", namespace: namespace)
+        var policy = try Self.manifest("samples/carbonawarepolicy-default.yaml").settingName(
+            "default", namespace: namespace)
         policy = policy.setting(["spec", "maxDelay"], to: .string(maxDelay))
             .setting(["spec", "recheckInterval"], to: "1s")
             .setting(["spec", "onSignalUnavailable"], to: .string(onSignalUnavailable))
@@ -109,7 +121,9 @@ public final class EndToEndStack: Sendable {
     }
 
     /// The carbon-aware sample Job under another name, with `max-delay` short.
-    public static func carbonAwareJob(_ name: String, namespace: String, maxDelay: String = "8s", extraAnnotations: [String: String] = [:]) throws -> JSONValue {
+    public static func carbonAwareJob(
+        _ name: String, namespace: String, maxDelay: String = "8s", extraAnnotations: [String: String] = [:]
+    ) throws -> JSONValue {
         var job = try manifest("samples/job-carbon-aware.yaml").settingName(name, namespace: namespace)
             .settingAnnotation(CarbonAnnotations.maxDelay, maxDelay)
         for (key, value) in extraAnnotations { job = job.settingAnnotation(key, value) }
@@ -136,7 +150,8 @@ public final class EndToEndStack: Sendable {
         signalPort = port
         let process = try ChildProcess(
             name: "signal", executable: Repository.executable(.signal),
-            arguments: ["--listen", "127.0.0.1:\(port)", "--enable-demo-override", "--log-level", "debug"], logDirectory: directory)
+            arguments: ["--listen", "127.0.0.1:\(port)", "--enable-demo-override", "--log-level", "debug"],
+            logDirectory: directory)
         processes.add(process)
         try await Eventually.check("signal /readyz", timeout: .seconds(20), process: process) {
             await PlainHTTP.status("http://127.0.0.1:\(port)/readyz") == 200
@@ -145,7 +160,8 @@ public final class EndToEndStack: Sendable {
 
     /// Forces the region green or not through the demo override.
     public func setGreen(_ green: Bool) async throws {
-        let body = try JSONEncoder().encode(SignalOverride(region: Self.region, green: green, intensity: green ? 90 : 420))
+        let body = try JSONEncoder().encode(
+            SignalOverride(region: Self.region, green: green, intensity: green ? 90 : 420))
         let status = try await PlainHTTP.send(.put, "\(signalURL)/v1/override", body: body).status
         guard status == 200 else { throw EndToEndError.unexpected("PUT /v1/override answered \(status)") }
         // The webhook caches a reading for its --signal-cache-ttl and the controller polls every
@@ -170,15 +186,18 @@ public final class EndToEndStack: Sendable {
         processes.setPort("webhook", port)
         let metricsPort = try FreePort.next()
         var arguments = [
-            "--listen", "127.0.0.1:\(port)", "--tls-cert-file", certificates.certificateFile, "--tls-key-file", certificates.keyFile,
-            "--signal-url", signalURL, "--kubeconfig", apiServer.kubeconfigPath, "--metrics-listen", "127.0.0.1:\(metricsPort)",
+            "--listen", "127.0.0.1:\(port)", "--tls-cert-file", certificates.certificateFile, "--tls-key-file",
+            certificates.keyFile,
+            "--signal-url", signalURL, "--kubeconfig", apiServer.kubeconfigPath, "--metrics-listen",
+            "127.0.0.1:\(metricsPort)",
             "--log-level", "debug",
         ]
         let executable = Repository.executable(.webhook)
         if try await HelpText.flags(of: executable, directory: directory).contains("--signal-cache-ttl") {
             arguments += ["--signal-cache-ttl", signalCacheTTL]
         }
-        let process = try ChildProcess(name: "webhook", executable: executable, arguments: arguments, logDirectory: directory)
+        let process = try ChildProcess(
+            name: "webhook", executable: executable, arguments: arguments, logDirectory: directory)
         processes.add(process)
         try await Eventually.check("webhook /readyz", timeout: .seconds(30), process: process) {
             await PlainHTTP.status("http://127.0.0.1:\(metricsPort)/readyz") == 200
@@ -198,17 +217,23 @@ public final class EndToEndStack: Sendable {
             "metadata": ["name": "karbonetes-e2e"],
             "webhooks": [
                 [
-                    "name": "jobs.carbon-aware.io", "admissionReviewVersions": ["v1"], "sideEffects": "None", "timeoutSeconds": 5,
+                    "name": "jobs.carbon-aware.io", "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                    "timeoutSeconds": 5,
                     "failurePolicy": .string(failurePolicy), "matchPolicy": "Equivalent", "reinvocationPolicy": "Never",
                     "clientConfig": [
                         "url": .string("https://127.0.0.1:\(port)/mutate-batch-v1-job"),
                         "caBundle": .string(certificates.caCertificatePEM.base64EncodedString()),
                     ],
                     "rules": [
-                        ["apiGroups": ["batch"], "apiVersions": ["v1"], "resources": ["jobs"], "operations": ["CREATE"], "scope": "Namespaced"]
+                        [
+                            "apiGroups": ["batch"], "apiVersions": ["v1"], "resources": ["jobs"],
+                            "operations": ["CREATE"], "scope": "Namespaced",
+                        ]
                     ],
                     "namespaceSelector": [
-                        "matchExpressions": [["key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]]]
+                        "matchExpressions": [
+                            ["key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]]
+                        ]
                     ],
                 ]
             ],
@@ -232,16 +257,20 @@ public final class EndToEndStack: Sendable {
     /// Starts a `karbonetes-controller`; with `leaderElect`, short lease timings so that a
     /// take-over happens within seconds.
     @discardableResult
-    public func startController(_ name: String = "controller", leaderElect: Bool = false, namespace: String = "default") async throws -> ChildProcess {
+    public func startController(_ name: String = "controller", leaderElect: Bool = false, namespace: String = "default")
+        async throws -> ChildProcess
+    {
         let metricsPort = try FreePort.next()
         processes.setPort(name, metricsPort)
         var arguments = [
-            "--signal-url", signalURL, "--kubeconfig", apiServer.kubeconfigPath, "--metrics-listen", "127.0.0.1:\(metricsPort)",
+            "--signal-url", signalURL, "--kubeconfig", apiServer.kubeconfigPath, "--metrics-listen",
+            "127.0.0.1:\(metricsPort)",
             "--log-level", "debug",
         ]
         if leaderElect {
             arguments += [
-                "--leader-elect=true", "--leader-election-namespace", namespace, "--lease-duration", "3s", "--renew-deadline", "2s",
+                "--leader-elect=true", "--leader-election-namespace", namespace, "--lease-duration", "3s",
+                "--renew-deadline", "2s",
                 "--retry-period", "500ms",
             ]
         } else {
@@ -252,7 +281,8 @@ public final class EndToEndStack: Sendable {
         if try await HelpText.flags(of: executable, directory: directory).contains("--signal-poll-interval") {
             arguments += ["--signal-poll-interval", "500ms"]
         }
-        let process = try ChildProcess(name: name, executable: executable, arguments: arguments, logDirectory: directory)
+        let process = try ChildProcess(
+            name: name, executable: executable, arguments: arguments, logDirectory: directory)
         processes.add(process)
         try await Eventually.check("\(name) /healthz", timeout: .seconds(30), process: process) {
             await PlainHTTP.status("http://127.0.0.1:\(metricsPort)/healthz") == 200
@@ -264,8 +294,11 @@ public final class EndToEndStack: Sendable {
 
     /// The value of an unlabelled (or the sum of a labelled) metric on a process's metrics port.
     public func metric(_ metric: String, of processName: String) async throws -> Double {
-        guard let port = processes.port(processName) else { throw EndToEndError.unexpected("no metrics port for \(processName)") }
-        let text = String(decoding: try await PlainHTTP.send(.get, "http://127.0.0.1:\(port)/metrics").body, as: UTF8.self)
+        guard let port = processes.port(processName) else {
+            throw EndToEndError.unexpected("no metrics port for \(processName)")
+        }
+        let text = String(
+            decoding: try await PlainHTTP.send(.get, "http://127.0.0.1:\(port)/metrics").body, as: UTF8.self)
         return PrometheusText.sum(metric, in: text)
     }
 
@@ -274,7 +307,8 @@ public final class EndToEndStack: Sendable {
     /// Polls the Job until `condition` holds, returning it.
     @discardableResult
     public func waitForJob(
-        _ name: String, namespace: String, _ what: String, timeout: Duration = .seconds(20), _ condition: @escaping (JSONValue) -> Bool
+        _ name: String, namespace: String, _ what: String, timeout: Duration = .seconds(20),
+        _ condition: @escaping (JSONValue) -> Bool
     ) async throws -> JSONValue {
         try await Eventually.value("Job \(namespace)/\(name) \(what)", timeout: timeout, interval: .milliseconds(200)) {
             guard let job = try await self.api.find(.jobs, namespace: namespace, name: name) else { return nil }
@@ -310,12 +344,17 @@ public enum PlainHTTP {
         }
         let client = try HTTPClient(
             configuration: HTTPClientConfiguration(
-                baseURL: URL(string: "http://\(host):\(port)")!, connectTimeout: .seconds(2), requestTimeout: .seconds(5), maxIdleConnections: 0))
+                baseURL: URL(string: "http://\(host):\(port)")!, connectTimeout: .seconds(2),
+                requestTimeout: .seconds(5), maxIdleConnections: 0))
         var headers = HTTPHeaders()
         if body != nil { headers.add("Content-Type", "application/json") }
-        let query = URLComponents(url: parsed, resolvingAgainstBaseURL: false)?.queryItems?.map { (name: $0.name, value: $0.value ?? "") } ?? []
+        let query =
+            URLComponents(url: parsed, resolvingAgainstBaseURL: false)?.queryItems?.map {
+                (name: $0.name, value: $0.value ?? "")
+            } ?? []
         do {
-            let response = try await client.execute(HTTPClientRequest(method: method, path: parsed.path, query: query, headers: headers, body: body))
+            let response = try await client.execute(
+                HTTPClientRequest(method: method, path: parsed.path, query: query, headers: headers, body: body))
             await client.shutdown()
             return response
         } catch {

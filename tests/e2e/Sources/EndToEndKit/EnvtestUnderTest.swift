@@ -17,7 +17,10 @@ public final class EnvtestUnderTest: APIServerUnderTest {
     let apiServer: ChildProcess
     let controllerManager: ChildProcess?
 
-    init(url: URL, caPEM: Data, token: String, kubeconfigPath: String, etcd: ChildProcess, apiServer: ChildProcess, controllerManager: ChildProcess?) {
+    init(
+        url: URL, caPEM: Data, token: String, kubeconfigPath: String, etcd: ChildProcess, apiServer: ChildProcess,
+        controllerManager: ChildProcess?
+    ) {
         self.url = url
         self.caPEM = caPEM
         self.token = token
@@ -31,7 +34,9 @@ public final class EnvtestUnderTest: APIServerUnderTest {
     public static func assets(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         guard let folder = environment["KUBEBUILDER_ASSETS"], !folder.isEmpty else { return nil }
         let manager = FileManager.default
-        guard manager.isExecutableFile(atPath: folder + "/etcd"), manager.isExecutableFile(atPath: folder + "/kube-apiserver") else { return nil }
+        guard manager.isExecutableFile(atPath: folder + "/etcd"),
+            manager.isExecutableFile(atPath: folder + "/kube-apiserver")
+        else { return nil }
         return folder
     }
 
@@ -42,10 +47,13 @@ public final class EnvtestUnderTest: APIServerUnderTest {
         let pki = directory + "/envtest-pki"
         let certificates = try await ServingCertificates.make(in: pki)
         try await Shell.run("openssl", ["genrsa", "-out", pki + "/sa.key", "2048"], logDirectory: pki, name: "sa-key")
-        try await Shell.run("openssl", ["rsa", "-in", pki + "/sa.key", "-pubout", "-out", pki + "/sa.pub"], logDirectory: pki, name: "sa-pub")
+        try await Shell.run(
+            "openssl", ["rsa", "-in", pki + "/sa.key", "-pubout", "-out", pki + "/sa.pub"], logDirectory: pki,
+            name: "sa-pub")
         let token = UUID().uuidString.lowercased()
         let tokenFile = pki + "/tokens.csv"
-        try "\(token),karbonetes-e2e,karbonetes-e2e,\"system:masters\"\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        try "\(token),karbonetes-e2e,karbonetes-e2e,\"system:masters\"\n".write(
+            toFile: tokenFile, atomically: true, encoding: .utf8)
 
         let etcdPort = try FreePort.next()
         let peerPort = try FreePort.next()
@@ -53,7 +61,8 @@ public final class EnvtestUnderTest: APIServerUnderTest {
             name: "etcd", executable: assets + "/etcd",
             arguments: [
                 "--data-dir", directory + "/etcd-data", "--listen-client-urls", "http://127.0.0.1:\(etcdPort)",
-                "--advertise-client-urls", "http://127.0.0.1:\(etcdPort)", "--listen-peer-urls", "http://127.0.0.1:\(peerPort)",
+                "--advertise-client-urls", "http://127.0.0.1:\(etcdPort)", "--listen-peer-urls",
+                "http://127.0.0.1:\(peerPort)",
                 "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
                 "--initial-cluster", "default=http://127.0.0.1:\(peerPort)", "--unsafe-no-fsync",
             ],
@@ -63,7 +72,8 @@ public final class EnvtestUnderTest: APIServerUnderTest {
         let apiServer = try ChildProcess(
             name: "kube-apiserver", executable: assets + "/kube-apiserver",
             arguments: [
-                "--etcd-servers", "http://127.0.0.1:\(etcdPort)", "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
+                "--etcd-servers", "http://127.0.0.1:\(etcdPort)", "--bind-address", "127.0.0.1", "--advertise-address",
+                "127.0.0.1",
                 "--secure-port", String(apiPort), "--tls-cert-file", certificates.certificateFile,
                 "--tls-private-key-file", certificates.keyFile, "--token-auth-file", tokenFile,
                 "--authorization-mode=AlwaysAllow", "--service-account-issuer", "https://kubernetes.default.svc",
@@ -78,7 +88,9 @@ public final class EnvtestUnderTest: APIServerUnderTest {
         let api = try KubeAPI(server: url, caPEM: certificates.caCertificatePEM, token: token)
         do {
             try await Eventually.check("kube-apiserver /readyz", timeout: .seconds(90), interval: .milliseconds(250)) {
-                if let code = apiServer.exitCode { throw EndToEndError.unexpected("kube-apiserver exited \(code)\n\(apiServer.logTail())") }
+                if let code = apiServer.exitCode {
+                    throw EndToEndError.unexpected("kube-apiserver exited \(code)\n\(apiServer.logTail())")
+                }
                 return await api.status(of: "/readyz") == 200
             }
         } catch {
@@ -97,7 +109,8 @@ public final class EnvtestUnderTest: APIServerUnderTest {
                 logDirectory: directory)
         }
         return EnvtestUnderTest(
-            url: url, caPEM: certificates.caCertificatePEM, token: token, kubeconfigPath: kubeconfig, etcd: etcd, apiServer: apiServer,
+            url: url, caPEM: certificates.caCertificatePEM, token: token, kubeconfigPath: kubeconfig, etcd: etcd,
+            apiServer: apiServer,
             controllerManager: controllerManager)
     }
 
@@ -108,6 +121,7 @@ public final class EnvtestUnderTest: APIServerUnderTest {
     }
 
     public func logTails() -> String {
-        ([apiServer, etcd] + (controllerManager.map { [$0] } ?? [])).map { $0.logTail(lines: 15) }.joined(separator: "\n")
+        ([apiServer, etcd] + (controllerManager.map { [$0] } ?? [])).map { $0.logTail(lines: 15) }.joined(
+            separator: "\n")
     }
 }

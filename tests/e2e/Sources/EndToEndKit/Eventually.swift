@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// Polling for what the processes under test do asynchronously: a scenario waits for a
 /// state, never for a fixed time, so it is as fast as the services and fails with what it
@@ -29,7 +30,8 @@ public enum Eventually {
                 throw EndToEndError.timedOut("\(what): \(process) exited with \(code)\n\(process.logTail())")
             }
             guard clock.now < end else {
-                throw EndToEndError.timedOut("\(what) (waited \(timeout))" + (lastError.map { "; last error: \($0)" } ?? ""))
+                throw EndToEndError.timedOut(
+                    "\(what) (waited \(timeout))" + (lastError.map { "; last error: \($0)" } ?? ""))
             }
             try await Task.sleep(for: interval)
         }
@@ -37,9 +39,12 @@ public enum Eventually {
 
     /// Polls until `condition` holds.
     public static func check(
-        _ what: String, timeout: Duration, interval: Duration = .milliseconds(100), process: ChildProcess? = nil, _ condition: () async throws -> Bool
+        _ what: String, timeout: Duration, interval: Duration = .milliseconds(100), process: ChildProcess? = nil,
+        _ condition: () async throws -> Bool
     ) async throws {
-        _ = try await value(what, timeout: timeout, interval: interval, process: process) { try await condition() ? true : nil }
+        _ = try await value(what, timeout: timeout, interval: interval, process: process) {
+            try await condition() ? true : nil
+        }
     }
 }
 

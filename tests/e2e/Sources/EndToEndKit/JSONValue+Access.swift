@@ -59,20 +59,27 @@ extension JSONValue {
 
     /// The NodePools the pod template prefers (weight and pool name) on `karpenter.sh/nodepool`.
     public var preferredNodePools: [String] {
-        let terms = podSpec?[path: ["affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"]]?.arrayValue ?? []
+        let terms =
+            podSpec?[path: ["affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"]]?.arrayValue
+            ?? []
         return terms.flatMap { term in Self.nodePoolValues(term[path: ["preference", "matchExpressions"]]) }
     }
 
     /// The NodePools the pod template requires on `karpenter.sh/nodepool` (strict mode).
     public var requiredNodePools: [String] {
-        let terms = podSpec?[path: ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]]?.arrayValue ?? []
+        let terms =
+            podSpec?[path: [
+                "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms",
+            ]]?.arrayValue ?? []
         return terms.flatMap { term in Self.nodePoolValues(term["matchExpressions"]) }
     }
 
     /// The pool the Job was steered to, preferred or required (the demo table's column).
     public var steeredPool: String? { (requiredNodePools + preferredNodePools).first }
 
-    public var tolerationKeys: [String] { (podSpec?["tolerations"]?.arrayValue ?? []).compactMap { $0["key"]?.stringValue } }
+    public var tolerationKeys: [String] {
+        (podSpec?["tolerations"]?.arrayValue ?? []).compactMap { $0["key"]?.stringValue }
+    }
 
     private static func nodePoolValues(_ expressions: JSONValue?) -> [String] {
         (expressions?.arrayValue ?? []).flatMap { expression -> [String] in

@@ -54,8 +54,10 @@ public final class JobHistory: Sendable {
     func record(type: String, _ object: JSONValue) {
         guard let name = object.name else { return }
         let version = Version(
-            type: type, resourceVersion: object["metadata"]?["resourceVersion"]?.stringValue ?? "", suspended: object.isSuspended,
-            state: object.annotation(CarbonAnnotations.state), releasedAt: object.annotation(CarbonAnnotations.releasedAt))
+            type: type, resourceVersion: object["metadata"]?["resourceVersion"]?.stringValue ?? "",
+            suspended: object.isSuspended,
+            state: object.annotation(CarbonAnnotations.state),
+            releasedAt: object.annotation(CarbonAnnotations.releasedAt))
         versions.withLock { $0[name, default: []].append(version) }
     }
 
@@ -73,7 +75,9 @@ public final class JobHistory: Sendable {
         for version in versions(of: job) {
             defer { previous = version }
             guard version.state == CarbonState.released.rawValue, let previous else { continue }
-            if previous.state != CarbonState.released.rawValue || previous.releasedAt != version.releasedAt { count += 1 }
+            if previous.state != CarbonState.released.rawValue || previous.releasedAt != version.releasedAt {
+                count += 1
+            }
         }
         return count
     }

@@ -15,7 +15,8 @@ public final class KubeAPI: Sendable {
         self.server = server
         client = try HTTPClient(
             configuration: HTTPClientConfiguration(
-                baseURL: server, tls: TLSClientConfiguration(trustRoots: .pem(.data(caPEM))), authorization: .bearerToken(token),
+                baseURL: server, tls: TLSClientConfiguration(trustRoots: .pem(.data(caPEM))),
+                authorization: .bearerToken(token),
                 connectTimeout: .seconds(5), requestTimeout: .seconds(20), userAgent: "karbonetes-e2e"))
     }
 
@@ -39,17 +40,23 @@ public final class KubeAPI: Sendable {
         public static let events = Resource(group: "", version: "v1", plural: "events", namespaced: true)
         public static let jobs = Resource(group: "batch", version: "v1", plural: "jobs", namespaced: true)
         public static let cronJobs = Resource(group: "batch", version: "v1", plural: "cronjobs", namespaced: true)
-        public static let leases = Resource(group: "coordination.k8s.io", version: "v1", plural: "leases", namespaced: true)
-        public static let policies = Resource(group: "carbon-aware.io", version: "v1alpha1", plural: "carbonawarepolicies", namespaced: true)
-        public static let crds = Resource(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", namespaced: false)
+        public static let leases = Resource(
+            group: "coordination.k8s.io", version: "v1", plural: "leases", namespaced: true)
+        public static let policies = Resource(
+            group: "carbon-aware.io", version: "v1alpha1", plural: "carbonawarepolicies", namespaced: true)
+        public static let crds = Resource(
+            group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", namespaced: false)
         public static let webhookConfigurations = Resource(
-            group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", namespaced: false)
+            group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations",
+            namespaced: false)
 
         /// The resource an object's `apiVersion` and `kind` name.
         public static func of(_ object: JSONValue) -> Resource? {
             let kinds: [String: Resource] = [
-                "Namespace": .namespaces, "Job": .jobs, "CronJob": .cronJobs, "Lease": .leases, "CarbonAwarePolicy": .policies,
-                "CustomResourceDefinition": .crds, "MutatingWebhookConfiguration": .webhookConfigurations, "Event": .events,
+                "Namespace": .namespaces, "Job": .jobs, "CronJob": .cronJobs, "Lease": .leases,
+                "CarbonAwarePolicy": .policies,
+                "CustomResourceDefinition": .crds, "MutatingWebhookConfiguration": .webhookConfigurations,
+                "Event": .events,
             ]
             return object["kind"]?.stringValue.flatMap { kinds[$0] }
         }
@@ -67,13 +74,18 @@ public final class KubeAPI: Sendable {
 
     @discardableResult
     public func create(_ object: JSONValue) async throws -> JSONValue {
-        guard let resource = Resource.of(object) else { throw KubeAPIFailure.unknownKind(object["kind"]?.stringValue ?? "?") }
+        guard let resource = Resource.of(object) else {
+            throw KubeAPIFailure.unknownKind(object["kind"]?.stringValue ?? "?")
+        }
         let namespace = object["metadata"]?["namespace"]?.stringValue
-        return try await send(.post, resource.path(namespace: namespace), body: object, describing: describe(resource, namespace, object.name))
+        return try await send(
+            .post, resource.path(namespace: namespace), body: object,
+            describing: describe(resource, namespace, object.name))
     }
 
     public func get(_ resource: Resource, namespace: String? = nil, name: String) async throws -> JSONValue {
-        try await send(.get, resource.path(namespace: namespace, name: name), describing: describe(resource, namespace, name))
+        try await send(
+            .get, resource.path(namespace: namespace, name: name), describing: describe(resource, namespace, name))
     }
 
     /// The object, or nil on 404.
@@ -85,32 +97,42 @@ public final class KubeAPI: Sendable {
         }
     }
 
-    public func list(_ resource: Resource, namespace: String? = nil, labelSelector: String? = nil) async throws -> [JSONValue] {
+    public func list(_ resource: Resource, namespace: String? = nil, labelSelector: String? = nil) async throws
+        -> [JSONValue]
+    {
         var query: [(name: String, value: String)] = []
         if let labelSelector { query.append((name: "labelSelector", value: labelSelector)) }
-        let list = try await send(.get, resource.path(namespace: namespace), query: query, describing: describe(resource, namespace, nil))
+        let list = try await send(
+            .get, resource.path(namespace: namespace), query: query, describing: describe(resource, namespace, nil))
         return list["items"]?.arrayValue ?? []
     }
 
     /// An RFC 7386 merge patch.
     @discardableResult
-    public func mergePatch(_ resource: Resource, namespace: String? = nil, name: String, _ patch: JSONValue) async throws -> JSONValue {
+    public func mergePatch(_ resource: Resource, namespace: String? = nil, name: String, _ patch: JSONValue)
+        async throws -> JSONValue
+    {
         try await send(
-            .patch, resource.path(namespace: namespace, name: name), body: patch, contentType: "application/merge-patch+json",
+            .patch, resource.path(namespace: namespace, name: name), body: patch,
+            contentType: "application/merge-patch+json",
             describing: describe(resource, namespace, name))
     }
 
     /// An RFC 7386 merge patch of the status subresource (what a CronJob controller writes).
     @discardableResult
-    public func mergePatchStatus(_ resource: Resource, namespace: String? = nil, name: String, _ patch: JSONValue) async throws -> JSONValue {
+    public func mergePatchStatus(_ resource: Resource, namespace: String? = nil, name: String, _ patch: JSONValue)
+        async throws -> JSONValue
+    {
         try await send(
-            .patch, resource.path(namespace: namespace, name: name) + "/status", body: patch, contentType: "application/merge-patch+json",
+            .patch, resource.path(namespace: namespace, name: name) + "/status", body: patch,
+            contentType: "application/merge-patch+json",
             describing: describe(resource, namespace, name) + "/status")
     }
 
     public func delete(_ resource: Resource, namespace: String? = nil, name: String) async throws {
         _ = try await send(
-            .delete, resource.path(namespace: namespace, name: name), query: [(name: "propagationPolicy", value: "Background")],
+            .delete, resource.path(namespace: namespace, name: name),
+            query: [(name: "propagationPolicy", value: "Background")],
             describing: describe(resource, namespace, name))
     }
 
@@ -127,17 +149,28 @@ public final class KubeAPI: Sendable {
     /// Every watch event (`type` and `object`) on the collection from `resourceVersion` on,
     /// one per line as the server streams them, until the caller stops iterating or the
     /// server ends the stream.
-    public func watch(_ resource: Resource, namespace: String?, resourceVersion: String?) async throws -> HTTPLineSequence {
-        var query: [(name: String, value: String)] = [(name: "watch", value: "true"), (name: "timeoutSeconds", value: "600")]
+    public func watch(_ resource: Resource, namespace: String?, resourceVersion: String?) async throws
+        -> HTTPLineSequence
+    {
+        var query: [(name: String, value: String)] = [
+            (name: "watch", value: "true"), (name: "timeoutSeconds", value: "600"),
+        ]
         if let resourceVersion { query.append((name: "resourceVersion", value: resourceVersion)) }
-        let response = try await client.stream(HTTPClientRequest(method: .get, path: resource.path(namespace: namespace), query: query))
-        guard response.status == 200 else { throw KubeAPIFailure.status(response.status, verb: "watch", object: describe(resource, namespace, nil), body: "") }
+        let response = try await client.stream(
+            HTTPClientRequest(method: .get, path: resource.path(namespace: namespace), query: query))
+        guard response.status == 200 else {
+            throw KubeAPIFailure.status(
+                response.status, verb: "watch", object: describe(resource, namespace, nil), body: "")
+        }
         return response.lines
     }
 
     /// The items and the list's resourceVersion, to start a watch from.
-    public func listWithVersion(_ resource: Resource, namespace: String?) async throws -> (items: [JSONValue], resourceVersion: String?) {
-        let list = try await send(.get, resource.path(namespace: namespace), describing: describe(resource, namespace, nil))
+    public func listWithVersion(_ resource: Resource, namespace: String?) async throws -> (
+        items: [JSONValue], resourceVersion: String?
+    ) {
+        let list = try await send(
+            .get, resource.path(namespace: namespace), describing: describe(resource, namespace, nil))
         return (list["items"]?.arrayValue ?? [], list["metadata"]?["resourceVersion"]?.stringValue)
     }
 
@@ -157,9 +190,12 @@ public final class KubeAPI: Sendable {
             headers.add("Content-Type", contentType)
             data = try KubernetesJSON.encoder.encode(body)
         }
-        let response = try await client.execute(HTTPClientRequest(method: method, path: path, query: query, headers: headers, body: data))
+        let response = try await client.execute(
+            HTTPClientRequest(method: method, path: path, query: query, headers: headers, body: data))
         guard (200..<300).contains(response.status) else {
-            throw KubeAPIFailure.status(response.status, verb: method.rawValue, object: object, body: String(decoding: response.body, as: UTF8.self))
+            throw KubeAPIFailure.status(
+                response.status, verb: method.rawValue, object: object,
+                body: String(decoding: response.body, as: UTF8.self))
         }
         return try KubernetesJSON.decoder.decode(JSONValue.self, from: response.body)
     }
@@ -192,7 +228,8 @@ public struct KubeAPIFailure: Error, CustomStringConvertible {
 
     public var description: String {
         switch kind {
-        case .status(let code, let verb, let object, let body): return "\(verb) \(object): HTTP \(code): \(body.prefix(1_000))"
+        case .status(let code, let verb, let object, let body):
+            return "\(verb) \(object): HTTP \(code): \(body.prefix(1_000))"
         case .unknownKind(let kind): return "the suite does not know the REST path of kind \(kind)"
         }
     }

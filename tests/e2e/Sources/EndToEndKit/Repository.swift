@@ -30,7 +30,9 @@ public enum Repository {
         }
     }
 
-    public static func executable(_ executable: Executable, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func executable(
+        _ executable: Executable, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
         if let directory = environment["KARBONETES_E2E_BIN_DIR"], !directory.isEmpty {
             return URL(fileURLWithPath: directory).appendingPathComponent(executable.rawValue).path
         }

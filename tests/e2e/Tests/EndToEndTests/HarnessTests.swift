@@ -1,17 +1,21 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-@testable import EndToEndKit
 import Foundation
 import KarbonetesModels
 import Testing
+
+@testable import EndToEndKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The harness itself, without the binaries: if these are wrong, a scenario could pass
 /// without checking anything, or leave processes behind.
 @Suite("The end-to-end harness")
 struct HarnessTests {
     static func logDirectory() -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("karbonetes-e2e-harness-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "karbonetes-e2e-harness-\(UUID().uuidString)"
+        ).path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return directory
     }
@@ -32,7 +36,8 @@ struct HarnessTests {
             ExitCase(script: "trap 'exit 0' TERM; sleep 30 & wait", signal: SIGTERM, wantCode: 0),
         ])
     func exitCodes(_ exitCase: ExitCase) async throws {
-        let child = try ChildProcess(name: "sh", executable: "/bin/sh", arguments: ["-c", exitCase.script], logDirectory: Self.logDirectory())
+        let child = try ChildProcess(
+            name: "sh", executable: "/bin/sh", arguments: ["-c", exitCase.script], logDirectory: Self.logDirectory())
         if let signal = exitCase.signal {
             try await Task.sleep(for: .milliseconds(200))
             child.send(signal)
@@ -44,7 +49,8 @@ struct HarnessTests {
     func noOrphans() async throws {
         let directory = Self.logDirectory()
         var child: ChildProcess? = try ChildProcess(
-            name: "parent", executable: "/bin/sh", arguments: ["-c", "sleep 300 & echo $! ; wait"], logDirectory: directory)
+            name: "parent", executable: "/bin/sh", arguments: ["-c", "sleep 300 & echo $! ; wait"],
+            logDirectory: directory)
         let grandchild = try await Eventually.value("the grandchild's pid", timeout: .seconds(5)) {
             child?.standardOutput.split(separator: "\n").first.flatMap { pid_t($0) }
         }
@@ -65,7 +71,8 @@ struct HarnessTests {
     @Test("a child writes its stdout and stderr to files named after it")
     func outputFiles() async throws {
         let child = try ChildProcess(
-            name: "talker", executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2"], logDirectory: Self.logDirectory())
+            name: "talker", executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2"],
+            logDirectory: Self.logDirectory())
         _ = try await child.waitForExit(timeout: .seconds(5))
         #expect(child.standardOutput == "out\n")
         #expect(child.standardError == "err\n")
@@ -75,7 +82,9 @@ struct HarnessTests {
     @Test("a missing executable fails with a message that says how to build it")
     func missingExecutable() throws {
         #expect {
-            _ = try ChildProcess(name: "ghost", executable: "/nonexistent/karbonetes-ghost", arguments: [], logDirectory: Self.logDirectory())
+            _ = try ChildProcess(
+                name: "ghost", executable: "/nonexistent/karbonetes-ghost", arguments: [],
+                logDirectory: Self.logDirectory())
         } throws: { error in
             "\(error)".contains("make test-e2e")
         }
@@ -116,7 +125,10 @@ struct HarnessTests {
         let expression: JSONValue = ["key": "karpenter.sh/nodepool", "operator": "In", "values": ["green-batch"]]
         let other: JSONValue = ["key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]]
         let preferred = JSONValue.object([:]).setting(
-            ["spec", "template", "spec", "affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"],
+            [
+                "spec", "template", "spec", "affinity", "nodeAffinity",
+                "preferredDuringSchedulingIgnoredDuringExecution",
+            ],
             to: [["weight": 100, "preference": ["matchExpressions": [other, expression]]]])
         #expect(preferred.preferredNodePools == ["green-batch"])
         #expect(preferred.requiredNodePools.isEmpty)
@@ -146,12 +158,18 @@ struct HarnessTests {
     @Test(
         "release writes are counted from held to released and from one released-at to another",
         arguments: [
-            HistoryCase(name: "held, then released once", versions: [(.deferred, nil, true), (.released, "t1", false)], wantWrites: 1),
             HistoryCase(
-                name: "released, then a status write", versions: [(.deferred, nil, true), (.released, "t1", false), (.released, "t1", false)],
+                name: "held, then released once", versions: [(.deferred, nil, true), (.released, "t1", false)],
                 wantWrites: 1),
-            HistoryCase(name: "released twice", versions: [(.deferred, nil, true), (.released, "t1", false), (.released, "t2", false)], wantWrites: 2),
-            HistoryCase(name: "never released", versions: [(.deferred, nil, true), (.deferred, nil, true)], wantWrites: 0),
+            HistoryCase(
+                name: "released, then a status write",
+                versions: [(.deferred, nil, true), (.released, "t1", false), (.released, "t1", false)],
+                wantWrites: 1),
+            HistoryCase(
+                name: "released twice",
+                versions: [(.deferred, nil, true), (.released, "t1", false), (.released, "t2", false)], wantWrites: 2),
+            HistoryCase(
+                name: "never released", versions: [(.deferred, nil, true), (.deferred, nil, true)], wantWrites: 0),
             HistoryCase(name: "first seen released", versions: [(.released, "t1", false)], wantWrites: 0),
         ])
     func releaseWrites(_ historyCase: HistoryCase) {
@@ -164,8 +182,12 @@ struct HarnessTests {
 
     @Test("the executables are the packages' debug builds, or the ones in KARBONETES_E2E_BIN_DIR")
     func executablePaths() {
-        #expect(Repository.executable(.webhook, environment: [:]) == Repository.path("services/webhook/.build/debug/karbonetes-webhook"))
-        #expect(Repository.executable(.controller, environment: ["KARBONETES_E2E_BIN_DIR": "/opt/k/bin"]) == "/opt/k/bin/karbonetes-controller")
+        #expect(
+            Repository.executable(.webhook, environment: [:])
+                == Repository.path("services/webhook/.build/debug/karbonetes-webhook"))
+        #expect(
+            Repository.executable(.controller, environment: ["KARBONETES_E2E_BIN_DIR": "/opt/k/bin"])
+                == "/opt/k/bin/karbonetes-controller")
         #expect(FileManager.default.fileExists(atPath: Repository.path("samples/job-carbon-aware.yaml")))
     }
 
@@ -177,7 +199,10 @@ struct HarnessTests {
         let folder = Self.logDirectory()
         #expect(EnvtestUnderTest.assets(["KUBEBUILDER_ASSETS": folder]) == nil)
         for tool in ["etcd", "kube-apiserver"] {
-            #expect(FileManager.default.createFile(atPath: "\(folder)/\(tool)", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]))
+            #expect(
+                FileManager.default.createFile(
+                    atPath: "\(folder)/\(tool)", contents: Data("#!/bin/sh\n".utf8),
+                    attributes: [.posixPermissions: 0o755]))
         }
         #expect(EnvtestUnderTest.assets(["KUBEBUILDER_ASSETS": folder]) == folder)
     }
@@ -186,9 +211,12 @@ struct HarnessTests {
     func certificates() async throws {
         let directory = Self.logDirectory()
         let certificates = try await ServingCertificates.make(in: directory + "/certs")
-        try await Shell.run("openssl", ["verify", "-CAfile", certificates.caCertificateFile, certificates.certificateFile], logDirectory: directory, name: "verify")
         try await Shell.run(
-            "openssl", ["x509", "-in", certificates.certificateFile, "-noout", "-checkip", "127.0.0.1"], logDirectory: directory, name: "checkip")
+            "openssl", ["verify", "-CAfile", certificates.caCertificateFile, certificates.certificateFile],
+            logDirectory: directory, name: "verify")
+        try await Shell.run(
+            "openssl", ["x509", "-in", certificates.certificateFile, "-noout", "-checkip", "127.0.0.1"],
+            logDirectory: directory, name: "checkip")
         let checked = try String(contentsOfFile: directory + "/checkip.stdout.log", encoding: .utf8)
         #expect(checked.contains("does match"))
         #expect(String(decoding: certificates.caCertificatePEM, as: UTF8.self).hasPrefix("-----BEGIN CERTIFICATE-----"))

@@ -30,7 +30,8 @@ extension EndToEnd {
                 try await stack.prepareNamespace("e2e", mode: flip.mode)
                 try await stack.startServices()
                 try await stack.setGreen(false)
-                let held = try await stack.api.create(try EndToEndStack.carbonAwareJob("flip", namespace: "e2e", maxDelay: "2m"))
+                let held = try await stack.api.create(
+                    try EndToEndStack.carbonAwareJob("flip", namespace: "e2e", maxDelay: "2m"))
                 #expect(held.isSuspended)
                 // The controller rechecks every second (recheckInterval: 1s): it must keep holding.
                 try await Task.sleep(for: .seconds(2))
@@ -55,13 +56,16 @@ extension EndToEnd {
             }
         }
 
-        @Test("a Job held past its maxDelay is released to the fallback pool with reason max-delay, without the green toleration")
+        @Test(
+            "a Job held past its maxDelay is released to the fallback pool with reason max-delay, without the green toleration"
+        )
         func releasedAtDeadline() async throws {
             try await EndToEndStack.run("release-deadline") { stack in
                 try await stack.prepareNamespace("e2e")
                 try await stack.startServices()
                 try await stack.setGreen(false)
-                let held = try await stack.api.create(try EndToEndStack.carbonAwareJob("late", namespace: "e2e", maxDelay: "4s"))
+                let held = try await stack.api.create(
+                    try EndToEndStack.carbonAwareJob("late", namespace: "e2e", maxDelay: "4s"))
                 let deadline = try #require(held.annotation(CarbonAnnotations.deadline).flatMap(RFC3339.parse))
                 let released = try await stack.waitForJob("late", namespace: "e2e", "released at its deadline") {
                     $0.annotation(CarbonAnnotations.state) == CarbonState.released.rawValue
@@ -76,14 +80,18 @@ extension EndToEnd {
             }
         }
 
-        @Test("a policy change reaches the controller: a Job held before the namespace's policy named another green pool is released there")
+        @Test(
+            "a policy change reaches the controller: a Job held before the namespace's policy named another green pool is released there"
+        )
         func policyChangeReachesController() async throws {
             try await EndToEndStack.run("policy-change-release") { stack in
                 try await stack.prepareNamespace("e2e")
                 try await stack.startServices()
                 try await stack.setGreen(false)
-                try await stack.api.create(try EndToEndStack.carbonAwareJob("waiting", namespace: "e2e", maxDelay: "2m"))
-                try await stack.api.mergePatch(.policies, namespace: "e2e", name: "default", ["spec": ["greenPool": ["name": "green-spot"]]])
+                try await stack.api.create(
+                    try EndToEndStack.carbonAwareJob("waiting", namespace: "e2e", maxDelay: "2m"))
+                try await stack.api.mergePatch(
+                    .policies, namespace: "e2e", name: "default", ["spec": ["greenPool": ["name": "green-spot"]]])
                 try await Task.sleep(for: .seconds(1))
                 try await stack.setGreen(true)
                 let released = try await stack.waitForJob("waiting", namespace: "e2e", "released") {
@@ -109,14 +117,17 @@ extension EndToEnd {
             }
         }
 
-        @Test("with the signal service down, onSignalUnavailable wait holds a Job and the controller releases it at its deadline")
+        @Test(
+            "with the signal service down, onSignalUnavailable wait holds a Job and the controller releases it at its deadline"
+        )
         func signalDownWait() async throws {
             try await EndToEndStack.run("signal-down-wait") { stack in
                 try await stack.prepareNamespace("e2e", maxDelay: "4s", onSignalUnavailable: "wait")
                 try await stack.startWebhook()
                 try await stack.registerWebhook()
                 try await stack.startController()
-                let held = try await stack.api.create(try EndToEndStack.carbonAwareJob("outage", namespace: "e2e", maxDelay: "4s"))
+                let held = try await stack.api.create(
+                    try EndToEndStack.carbonAwareJob("outage", namespace: "e2e", maxDelay: "4s"))
                 #expect(held.isSuspended)
                 #expect(held.annotation(CarbonAnnotations.state) == CarbonState.deferred.rawValue)
                 let released = try await stack.waitForJob("outage", namespace: "e2e", "released at its deadline") {
@@ -129,14 +140,17 @@ extension EndToEnd {
 
         @Test(
             "a Job its CronJob created is held, then released in place: same name and uid, ownerReference to the CronJob kept",
-            .enabled(if: APIServerKind.selectedRunsCronJobs, "no CronJob controller: kube-controller-manager is not in KUBEBUILDER_ASSETS"))
+            .enabled(
+                if: APIServerKind.selectedRunsCronJobs,
+                "no CronJob controller: kube-controller-manager is not in KUBEBUILDER_ASSETS"))
         func cronJobCreatedJob() async throws {
             try await EndToEndStack.run("cronjob") { stack in
                 try #require(stack.apiServer.runsCronJobs)
                 try await stack.prepareNamespace("e2e")
                 try await stack.startServices()
                 try await stack.setGreen(false)
-                var cronJob = try EndToEndStack.manifest("samples/cronjob-carbon-aware.yaml").settingName("nightly", namespace: "e2e")
+                var cronJob = try EndToEndStack.manifest("samples/cronjob-carbon-aware.yaml").settingName(
+                    "nightly", namespace: "e2e")
                 cronJob = cronJob.setting(["spec", "schedule"], to: "* * * * *")
                     .setting(["spec", "jobTemplate", "metadata", "annotations", CarbonAnnotations.maxDelay], to: "5m")
                 let created = try await stack.api.create(cronJob)
@@ -144,8 +158,11 @@ extension EndToEnd {
                 // A last schedule an hour ago makes the current minute's run due now, instead of
                 // waiting for the next minute to begin.
                 try await stack.api.mergePatchStatus(
-                    .cronJobs, namespace: "e2e", name: "nightly", ["status": ["lastScheduleTime": .string(RFC3339.format(Date().addingTimeInterval(-3_600)))]])
-                let held = try await Eventually.value("the CronJob to create a Job", timeout: .seconds(70), interval: .milliseconds(500)) {
+                    .cronJobs, namespace: "e2e", name: "nightly",
+                    ["status": ["lastScheduleTime": .string(RFC3339.format(Date().addingTimeInterval(-3_600)))]])
+                let held = try await Eventually.value(
+                    "the CronJob to create a Job", timeout: .seconds(70), interval: .milliseconds(500)
+                ) {
                     try await stack.api.list(.jobs, namespace: "e2e").first { job in
                         job["metadata"]?["ownerReferences"]?[path: ["0", "uid"]]?.stringValue == uid
                     }
@@ -161,20 +178,26 @@ extension EndToEnd {
         /// webhooks (unlike kube-controller-manager, which creates them through the API), so
         /// there the webhook never sees them: a known issue of karbonetes-devapi, reported to
         /// its owner; against envtest the checks must pass.
-        static func expectHeldThenReleased(_ stack: EndToEndStack, job held: JSONValue, name: String, cronJobUID uid: String) async throws {
+        static func expectHeldThenReleased(
+            _ stack: EndToEndStack, job held: JSONValue, name: String, cronJobUID uid: String
+        ) async throws {
             let checks = {
                 try #require(held.isSuspended, "the CronJob's Job was not held: the webhook did not see it")
                 #expect(held.annotation(CarbonAnnotations.state) == CarbonState.deferred.rawValue)
                 try await Self.expectReleasedInPlace(stack, held: held, name: name, cronJobUID: uid)
             }
             if stack.apiServer.kind == .devapi {
-                await withKnownIssue("karbonetes-devapi's CronJob controller bypasses admission webhooks", isIntermittent: true) { try await checks() }
+                await withKnownIssue(
+                    "karbonetes-devapi's CronJob controller bypasses admission webhooks", isIntermittent: true
+                ) { try await checks() }
             } else {
                 try await checks()
             }
         }
 
-        static func expectReleasedInPlace(_ stack: EndToEndStack, held: JSONValue, name: String, cronJobUID uid: String) async throws {
+        static func expectReleasedInPlace(_ stack: EndToEndStack, held: JSONValue, name: String, cronJobUID uid: String)
+            async throws
+        {
             try await stack.setGreen(true)
             let released = try await stack.waitForJob(name, namespace: "e2e", "released") {
                 $0.annotation(CarbonAnnotations.state) == CarbonState.released.rawValue
