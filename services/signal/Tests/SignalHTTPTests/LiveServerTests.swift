@@ -156,6 +156,28 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a trace's format, alignment and speed-up are checked against the file and each other", arguments: [
+        ("format: entsoe", "region t: format says entsoe but"),
+        ("format: parquet", "region t: format \"parquet\" is not electricitymaps or entsoe"),
+        ("alignment: offset", "region t: offset is required with alignment: offset"),
+        ("alignment: backwards", "region t: alignment \"backwards\" is not sameTimeOfYear or offset"),
+        ("speedup: 0", "region t: speedup must be a positive number"),
+        ("column: Renewable Percentage\n    format: electricitymaps", nil),
+        ("column: no such column", "region t: file cannot be read"),
+    ] as [(String, String?)])
+    func traceSettings(_ setting: String, _ wantMessage: String?) throws {
+        let trace = Self.packageDirectory.appendingPathComponent("../../data/carbon/electricitymaps_ES_2022_hourly.csv").standardized.path
+        let yaml = "regions:\n  - name: t\n    provider: trace\n    file: \(trace)\n    \(setting)\n"
+        do {
+            _ = try SignalApplication(
+                configuration: try YAMLConfiguration.decode(yaml), configDirectory: "/", host: "127.0.0.1", port: 0,
+                overrideEnabled: false, logger: .disabled)
+            #expect(wantMessage == nil, "accepted: \(setting)")
+        } catch {
+            #expect(wantMessage.map { "\(error)".contains($0) } == true, "\(error)")
+        }
+    }
+
     @Test("a green rule must be one threshold or one percentile")
     func greenRules() throws {
         var region = RegionConfiguration(name: "a", provider: "trace")
