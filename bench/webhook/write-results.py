@@ -9,6 +9,7 @@ webhook's time goes, from a profiled run). A benchmark that is missing or failed
 
 import argparse
 import datetime
+import math
 import os
 import platform
 import re
@@ -57,9 +58,10 @@ def read_lines(path):
 
 def number(text):
     try:
-        return float(text)
+        value = float(text)
     except (TypeError, ValueError):
         return None
+    return value if math.isfinite(value) else None
 
 
 def ratio(a, b):
