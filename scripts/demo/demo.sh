@@ -18,11 +18,13 @@
 # Settings (environment): SIGNAL=static|trace (trace replays TRACE, a CSV in data/carbon,
 # TRACE_SPEEDUP times faster than real time), DEMO_WATCH=0 (print the table once instead of
 # refreshing), DEMO_INTERVAL (refresh seconds), DEMO_BIN_DIR (use these executables instead
-# of debug builds), KUBECTL, SWIFT, HELM_RELEASE, HELM_NAMESPACE, SIGNAL_URL.
+# of debug builds), DEMO_DIR (state folder instead of .demo/), KUBECTL, SWIFT, HELM_RELEASE,
+# HELM_NAMESPACE, SIGNAL_URL.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-state="$root/.demo"
+state=${DEMO_DIR:-$root/.demo}
+shown=${state#"$root/"}
 namespace=batch-demo
 region=default
 swift=${SWIFT:-swift}
@@ -54,7 +56,7 @@ start() {
   shift
   setsid "$@" >"$state/$name.log" 2>&1 </dev/null &
   echo $! >"$state/$name.pid"
-  log "started $name (pid $!, log .demo/$name.log)"
+  log "started $name (pid $!, log $shown/$name.log)"
 }
 
 free_port() {
@@ -67,7 +69,7 @@ wait_for() {
   shift 2
   local deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || die "timed out waiting for $what (see the logs in .demo/)"
+    [ $SECONDS -lt $deadline ] || die "timed out waiting for $what (see the logs in $shown/)"
     sleep 0.2
   done
 }
@@ -188,7 +190,7 @@ up() {
     --metrics-listen "127.0.0.1:$webhook_metrics" --signal-cache-ttl 1s
   wait_for "karbonetes-webhook" 30 curl -fsS "http://127.0.0.1:$webhook_metrics/readyz"
   webhook_configuration "$webhook_port" | "$KUBECTL" apply -f - >/dev/null
-  log "webhook registered for Job CREATE (https://127.0.0.1:$webhook_port, caBundle from .demo/certs/ca.crt)"
+  log "webhook registered for Job CREATE (https://127.0.0.1:$webhook_port, caBundle from $shown/certs/ca.crt)"
 
   start controller "$(executable services/controller karbonetes-controller)" \
     --signal-url "http://127.0.0.1:$signal_port" --kubeconfig "$state/kubeconfig" \
@@ -227,7 +229,7 @@ down() {
     fi
     rm -f "$state/$name.pid"
   done
-  log "stopped $stopped process(es); logs stay in .demo/"
+  log "stopped $stopped process(es); logs stay in $shown/"
 }
 
 # ---------------------------------------------------------------------------------------
