@@ -13,7 +13,8 @@
 #
 # Local mode (after `up`): everything runs on 127.0.0.1, state under .demo/. Cluster mode
 # (no local demo running and KUBECONFIG set, after `make deploy`): kubectl on that cluster,
-# and the signal at SIGNAL_URL or through `kubectl port-forward` to the chart's Service.
+# and the signal at SIGNAL_URL or through `kubectl port-forward` to the chart's Service
+# (green-on/off need `make deploy HELM_ARGS="--set signal.enableDemoOverride=true"`).
 #
 # Settings (environment): SIGNAL=static|trace (trace replays TRACE, a CSV in data/carbon,
 # TRACE_SPEEDUP times faster than real time), DEMO_WATCH=0 (print the table once instead of
@@ -328,7 +329,15 @@ watch_table() {
 override() {
   local green=$1 url
   url=$(signal_url)
-  curl -fsS -X PUT -H 'Content-Type: application/json' -d "{\"region\":\"$region\",\"green\":$green}" "$url/v1/override" | jq -c .
+  local answer code
+  answer=$(curl -sS -w '\n%{http_code}' -X PUT -H 'Content-Type: application/json' \
+    -d "{\"region\":\"$region\",\"green\":$green}" "$url/v1/override")
+  code=${answer##*$'\n'}
+  answer=${answer%$'\n'*}
+  if [ "$code" != 200 ]; then
+    die "the signal refused the override (HTTP $code: $answer); on a cluster, deploy with HELM_ARGS=\"--set signal.enableDemoOverride=true\""
+  fi
+  jq -c . <<<"$answer"
   log "the signal now says green=$green for region $region (held Jobs are released on green, or at their deadline)"
 }
 
