@@ -121,6 +121,23 @@ public struct DevAPIHandler: HTTPHandler {
         case (.patch, let name?):
             let contentType = request.headers["Content-Type"] ?? ""
             guard let format = PatchFormat(contentType: contentType) else { throw .unsupportedMediaType(contentType) }
+            if !statusOnly, try hasMatchingWebhooks() {
+                // Webhooks see a patch as the UPDATE it makes: the patched object, then stored
+                // with the old resourceVersion as precondition (a concurrent write is 409).
+                let now = store.now
+                let (old, candidate) = try store.read { store throws(StoreError) -> (JSONValue, JSONValue) in
+                    let old = try store.get(type, namespace: namespace, name: name)
+                    var copy = store
+                    let patched = try copy.patch(request.body, format: format, type: type, namespace: namespace, name: name, now: now)
+                    return (old, withResourceVersion(patched, of: old))
+                }
+                let admitted = try await admission.admit(
+                    AdmissionChain.Request(object: candidate, oldObject: old, operation: "UPDATE", type: type, namespace: namespace, dryRun: dryRun), store: store)
+                let updated = try write(dryRun: dryRun) { store, now throws(StoreError) in
+                    try store.update(admitted, type: type, namespace: namespace, name: name, now: now)
+                }
+                return json(updated)
+            }
             let patched = try write(dryRun: dryRun) { store, now throws(StoreError) in
                 try store.patch(request.body, format: format, type: type, namespace: namespace, name: name, statusOnly: statusOnly, now: now)
             }
@@ -282,6 +299,14 @@ public struct DevAPIHandler: HTTPHandler {
         } catch {
             throw .badRequest("the request body is not valid JSON: \(error)")
         }
+    }
+
+    private func withResourceVersion(_ object: JSONValue, of old: JSONValue) -> JSONValue {
+        guard case .object(var members) = object else { return object }
+        var metadata = members["metadata"]?.objectValue ?? [:]
+        metadata["resourceVersion"] = old["metadata"]?["resourceVersion"]
+        members["metadata"] = .object(metadata)
+        return .object(members)
     }
 
     private func setNamespace(_ object: JSONValue, _ namespace: String) -> JSONValue {

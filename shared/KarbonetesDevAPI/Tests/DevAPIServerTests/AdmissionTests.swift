@@ -123,4 +123,34 @@ struct AdmissionTests {
             group.cancelAll()
         }
     }
+
+    @Test("a webhook for UPDATE is not called on CREATE, and sees a PATCH as the update it makes")
+    func updateAdmission() async throws {
+        let responder = try AdmissionResponder()
+        defer { responder.certificates.remove() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await responder.server.run() }
+            try await withLiveServer { _, client in
+                let configuration: JSONValue = [
+                    "metadata": ["name": "updates"],
+                    "webhooks": [[
+                        "name": "updates.test.karbonetes", "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                        "clientConfig": ["url": .string(responder.url + "/mutate"), "caBundle": .string(responder.certificates.caCertificatePEM.base64EncodedString())],
+                        "rules": [["operations": ["UPDATE"], "apiGroups": ["batch"], "apiVersions": ["v1"], "resources": ["jobs"]]],
+                    ]],
+                ]
+                _ = try await client.send(.post, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", json: configuration)
+                let created = try await client.send(.post, jobsPath, json: jobBody("later"))
+                #expect(created.status == 201)
+                #expect(responder.counter.count == 0)
+                #expect(created.body.at("metadata.annotations")?["carbon-aware.io/state"] == nil)
+                let patched = try await client.send(.patch, jobsPath + "/later", contentType: "application/merge-patch+json", body: #"{"metadata":{"labels":{"x":"y"}}}"#)
+                #expect(patched.status == 200, "\(patched.body)")
+                #expect(responder.counter.count == 1)
+                #expect(patched.body.at("metadata.annotations")?["carbon-aware.io/state"] == "held")
+                #expect(patched.body.at("metadata.labels")?["x"] == "y")
+            }
+            group.cancelAll()
+        }
+    }
 }
