@@ -159,7 +159,8 @@ up() {
   command -v jq >/dev/null || die "jq is missing: run make install"
   "$KUBECTL" version --client >/dev/null 2>&1 || die "kubectl ($KUBECTL) is missing: run make install"
   build
-  rm -rf "$state"
+  # A fresh start: the previous demo's API data, certificates, logs and pidfiles go.
+  rm -rf "$state/devapi" "$state/certs" "$state/kubeconfig" "$state/env" "$state/signal.yaml" "$state"/*.log "$state"/*.pid
   mkdir -p "$state"
 
   start devapi "$(executable shared/KarbonetesDevAPI karbonetes-devapi)" --listen 127.0.0.1:0 \
