@@ -180,8 +180,9 @@ public final class EndToEndStack: Sendable {
     public var webhookPort: Int { processes.port("webhook") ?? 0 }
 
     /// Starts `karbonetes-webhook` serving the certificate from `scripts/demo/make-certs.sh`
-    /// and waits for `/readyz` (its policy cache has listed once).
-    public func startWebhook(signalCacheTTL: String = "500ms") async throws {
+    /// and waits for `/readyz` (its policy cache has listed once). `signalStaleLimit` bounds how
+    /// long it keeps using the last good signal once the signal service is gone.
+    public func startWebhook(signalCacheTTL: String = "500ms", signalStaleLimit: String? = nil) async throws {
         let port = webhookPort == 0 ? try FreePort.next() : webhookPort
         processes.setPort("webhook", port)
         let metricsPort = try FreePort.next()
@@ -196,6 +197,7 @@ public final class EndToEndStack: Sendable {
         if try await HelpText.flags(of: executable, directory: directory).contains("--signal-cache-ttl") {
             arguments += ["--signal-cache-ttl", signalCacheTTL]
         }
+        if let signalStaleLimit { arguments += ["--signal-stale-limit", signalStaleLimit] }
         let process = try ChildProcess(
             name: "webhook", executable: executable, arguments: arguments, logDirectory: directory)
         processes.add(process)
@@ -245,11 +247,13 @@ public final class EndToEndStack: Sendable {
     }
 
     /// Signal, webhook (registered) and one controller: what most scenarios start from.
-    public func startServices(failurePolicy: String = "Fail", controller: Bool = true) async throws {
+    public func startServices(failurePolicy: String = "Fail", controller: Bool = true, signalStaleLimit: String? = nil)
+        async throws
+    {
         try await startSignal()
-        try await startWebhook()
+        try await startWebhook(signalStaleLimit: signalStaleLimit)
         try await registerWebhook(failurePolicy: failurePolicy)
-        if controller { try await startController() }
+        if controller { try await startController(signalStaleLimit: signalStaleLimit) }
     }
 
     // MARK: Controller
@@ -257,9 +261,10 @@ public final class EndToEndStack: Sendable {
     /// Starts a `karbonetes-controller`; with `leaderElect`, short lease timings so that a
     /// take-over happens within seconds.
     @discardableResult
-    public func startController(_ name: String = "controller", leaderElect: Bool = false, namespace: String = "default")
-        async throws -> ChildProcess
-    {
+    public func startController(
+        _ name: String = "controller", leaderElect: Bool = false, namespace: String = "default",
+        signalStaleLimit: String? = nil
+    ) async throws -> ChildProcess {
         let metricsPort = try FreePort.next()
         processes.setPort(name, metricsPort)
         var arguments = [
@@ -281,6 +286,7 @@ public final class EndToEndStack: Sendable {
         if try await HelpText.flags(of: executable, directory: directory).contains("--signal-poll-interval") {
             arguments += ["--signal-poll-interval", "500ms"]
         }
+        if let signalStaleLimit { arguments += ["--signal-stale-limit", signalStaleLimit] }
         let process = try ChildProcess(
             name: name, executable: executable, arguments: arguments, logDirectory: directory)
         processes.add(process)

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import EndToEndKit
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension EndToEnd {
     /// `make demo`'s script as a newcomer runs it, in a folder of its own: it starts the four
@@ -26,7 +27,9 @@ extension EndToEnd {
             let child = try ChildProcess(
                 name: "demo-\(command)", executable: "/bin/bash",
                 arguments: [Repository.path("scripts/demo/demo.sh"), command],
-                environment: ["DEMO_DIR": state, "DEMO_BIN_DIR": bin, "KUBECTL": kubectl, "DEMO_WATCH": "0", "KUBECONFIG": ""],
+                environment: [
+                    "DEMO_DIR": state, "DEMO_BIN_DIR": bin, "KUBECTL": kubectl, "DEMO_WATCH": "0", "KUBECONFIG": "",
+                ],
                 logDirectory: state + "-logs")
             let code = try await child.waitForExit(timeout: .seconds(120))
             return Run(code: code, output: child.standardOutput + child.standardError)
@@ -42,7 +45,9 @@ extension EndToEnd {
             }
         }
 
-        @Test("demo up submits the samples and holds the carbon-aware ones; green-on releases them to green-batch; down stops all")
+        @Test(
+            "demo up submits the samples and holds the carbon-aware ones; green-on releases them to green-batch; down stops all"
+        )
         func demoLifecycle() async throws {
             let kubectl = try #require(Self.kubectl(), "kubectl is missing: make install puts it in .tools/bin")
             let base = Repository.path("tests/e2e/.build/e2e-runs/devapi/demo")
@@ -69,10 +74,14 @@ extension EndToEnd {
 
                 let green = try await Self.demo("green-on", state: state, bin: bin, kubectl: kubectl)
                 #expect(green.code == 0, "\(green.output)")
-                let released = try await Eventually.value("the samples released", timeout: .seconds(30), interval: .seconds(1)) {
+                let released = try await Eventually.value(
+                    "the samples released", timeout: .seconds(30), interval: .seconds(1)
+                ) {
                     () async throws -> String? in
                     let status = try await Self.demo("status", state: state, bin: bin, kubectl: kubectl).output
-                    let lines = status.split(separator: "\n").filter { $0.contains("released") && $0.contains("green-batch") }
+                    let lines = status.split(separator: "\n").filter {
+                        $0.contains("released") && $0.contains("green-batch")
+                    }
                     return lines.count == 2 ? status : nil
                 }
                 #expect(released.contains("GREEN"))
@@ -85,7 +94,8 @@ extension EndToEnd {
             let down = try await Self.demo("down", state: state, bin: bin, kubectl: kubectl)
             #expect(down.code == 0, "\(down.output)")
             for pid in pids {
-                #expect(kill(pid, 0) != 0 || HarnessTests.isZombie(pid), "process \(pid) is still running after demo down")
+                #expect(
+                    kill(pid, 0) != 0 || HarnessTests.isZombie(pid), "process \(pid) is still running after demo down")
             }
         }
     }

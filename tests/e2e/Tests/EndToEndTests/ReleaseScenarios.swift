@@ -139,6 +139,37 @@ extension EndToEnd {
         }
 
         @Test(
+            "when the signal service dies mid-run, past the stale limit new Jobs run now on the fallback pool and held Jobs are released at their deadline"
+        )
+        func signalDiesMidRun() async throws {
+            try await EndToEndStack.run("signal-dies") { stack in
+                try await stack.prepareNamespace("e2e", maxDelay: "6s", onSignalUnavailable: "run")
+                try await stack.startServices(signalStaleLimit: "1s")
+                try await stack.setGreen(false)
+                let held = try await stack.api.create(
+                    try EndToEndStack.carbonAwareJob("held-before", namespace: "e2e", maxDelay: "6s"))
+                #expect(held.isSuspended)
+                try await stack.killSignal()
+                // After the stale limit the webhook has no reading: `run` lets new Jobs through.
+                let bypassed = try await Eventually.value(
+                    "a Job admitted without a signal", timeout: .seconds(15), interval: .milliseconds(500)
+                ) { () async throws -> JSONValue? in
+                    let name = "after-\(UUID().uuidString.prefix(8).lowercased())"
+                    let job = try await stack.api.create(try EndToEndStack.carbonAwareJob(name, namespace: "e2e"))
+                    return job.annotation(CarbonAnnotations.state) == CarbonState.bypassed.rawValue ? .some(job) : .none
+                }
+                #expect(!bypassed.isSuspended)
+                #expect(bypassed.preferredNodePools == [Self.fallbackPool])
+                let released = try await stack.waitForJob("held-before", namespace: "e2e", "released at its deadline") {
+                    $0.annotation(CarbonAnnotations.state) == CarbonState.released.rawValue
+                }
+                #expect(released.annotation(CarbonAnnotations.releaseReason) == ReleaseReason.maxDelay.rawValue)
+                #expect(released.preferredNodePools == [Self.fallbackPool])
+                #expect(released.tolerationKeys.isEmpty)
+            }
+        }
+
+        @Test(
             "a Job its CronJob created is held, then released in place: same name and uid, ownerReference to the CronJob kept",
             .enabled(
                 if: APIServerKind.selectedRunsCronJobs,
