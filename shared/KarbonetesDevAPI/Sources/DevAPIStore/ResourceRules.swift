@@ -14,6 +14,13 @@ enum ResourceRules {
     /// Defaults, the generated selector and the template labels, as the Job strategy sets them.
     static func prepareJobCreate(_ job: inout JSONValue, uid: String, name: String) throws(StoreError) {
         try validateJobTemplate(job, name: name)
+        // The batch/v1 defaulting: a Job without labels takes its template's (before the
+        // generated ones are added to the template).
+        if (job.value(at: ["metadata", "labels"])?.objectValue ?? [:]).isEmpty,
+            let templateLabels = job.value(at: ["spec", "template", "metadata", "labels"]), !(templateLabels.objectValue ?? [:]).isEmpty
+        {
+            job.setValue(templateLabels, at: ["metadata", "labels"])
+        }
         var spec = job["spec"] ?? .object([:])
         if spec["parallelism"] == nil { spec.setValue(1, at: ["parallelism"]) }
         if spec["completions"] == nil, spec["completionMode"]?.stringValue != "Indexed" {

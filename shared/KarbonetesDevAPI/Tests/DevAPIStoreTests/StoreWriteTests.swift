@@ -30,6 +30,7 @@ struct StoreWriteTests {
         #expect(labels["batch.kubernetes.io/job-name"] == "report")
         #expect(labels["job-name"] == "report")
         #expect(labels["app"] == "report")
+        #expect(job.at("metadata.labels") == ["app": "report"])
         #expect(job.at("spec.suspend") == false)
         #expect(job.at("spec.backoffLimit") == 2)
         #expect(job.at("spec.completions") == 1)
