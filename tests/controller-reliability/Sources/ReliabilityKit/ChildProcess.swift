@@ -45,15 +45,27 @@ public final class ChildProcess: Sendable {
         await signalAndWait(SIGKILL)
     }
 
-    /// SIGTERM, the graceful stop; SIGKILL after `grace` if it is still running.
-    public func stop(grace: Duration = .seconds(10)) async {
-        guard isRunning else { return }
+    /// SIGTERM, the graceful stop; SIGKILL after `grace` if it is still running. Returns
+    /// false when it had to be killed.
+    @discardableResult
+    public func stop(grace: Duration = .seconds(10)) async -> Bool {
+        guard isRunning else { return true }
         kill(pidValue, SIGTERM)
         let deadline = ContinuousClock.now + grace
         while isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        let graceful = !isRunning
         await signalAndWait(SIGKILL)
+        return graceful
+    }
+
+    /// The exit status once it has exited (nil while running).
+    public var exitStatus: Int32? {
+        process.withLock { process in
+            guard let process, !process.isRunning else { return nil }
+            return process.terminationStatus
+        }
     }
 
     private func signalAndWait(_ signal: Int32) async {

@@ -15,6 +15,8 @@ public actor DevAPIInstance {
     private let extraArguments: [String]
     private var process: ChildProcess?
     private var restarts = 0
+    /// Stops that needed SIGKILL after the grace period (the data file may then be behind).
+    public private(set) var forcedStops = 0
     public private(set) var port = 0
     public private(set) var url = ""
 
@@ -32,7 +34,7 @@ public actor DevAPIInstance {
         let listen = "127.0.0.1:\(port)"
         let child = try ChildProcess(
             name: "karbonetes-devapi", executable: executable,
-            arguments: ["--listen", listen, "--data-dir", directory + "/devapi-data", "--kubeconfig-out", kubeconfigPath, "--log-level", "warning"]
+            arguments: ["--listen", listen, "--data-dir", directory + "/devapi-data", "--kubeconfig-out", kubeconfigPath, "--log-level", "info"]
                 + extraArguments,
             logFile: directory + "/devapi-\(restarts).log", captureStandardOutput: pipe)
         restarts += 1
@@ -47,7 +49,7 @@ public actor DevAPIInstance {
 
     /// SIGTERM: the server drains and writes its data file, as a rolling restart would.
     public func stop() async {
-        await process?.stop()
+        if let process, await !process.stop() { forcedStops += 1 }
         process = nil
     }
 

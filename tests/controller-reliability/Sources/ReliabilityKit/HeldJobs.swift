@@ -66,15 +66,16 @@ public enum HeldJobs {
     public static func fetch(namespaces: Set<String>, client: KubeClient) async throws -> [ObjectKey: Job] {
         var result: [ObjectKey: Job] = [:]
         for namespace in namespaces {
-            var attempt = 0
+            let giveUp = ContinuousClock.now + .seconds(45)
             while true {
                 do {
                     let list = try await client.listAll(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 500))
                     for job in list.items { result[job.key] = job }
                     break
                 } catch {
-                    attempt += 1
-                    if attempt >= 20 { throw error }
+                    guard ContinuousClock.now < giveUp else {
+                        throw HarnessError.request("listing the Jobs of namespace \(namespace) for 45 s (is the API server hung?)", detail: "\(error)")
+                    }
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }

@@ -25,13 +25,21 @@ public struct ReleaseExpectations: Sendable {
     /// The release reasons the scenario allows.
     public var allowedReasons: Set<String>
     public var outages: [Outage]
+    /// Releases a second the bound assumes when many Jobs fall due at the same moment (a green
+    /// flip, or the end of an outage with deadlines inside it): a Job that is the n-th of such
+    /// a burst may be n / burstRate later. Nil: no allowance (every Job within the interval).
+    public var burstRate: Double?
 
-    public init(greenFlip: Date?, reconcileInterval: TimeInterval, tolerance: TimeInterval = 0.5, allowedReasons: Set<String>, outages: [Outage] = []) {
+    public init(
+        greenFlip: Date?, reconcileInterval: TimeInterval, tolerance: TimeInterval = 0.5, allowedReasons: Set<String>, outages: [Outage] = [],
+        burstRate: Double? = nil
+    ) {
         self.greenFlip = greenFlip
         self.reconcileInterval = reconcileInterval
         self.tolerance = tolerance
         self.allowedReasons = allowedReasons
         self.outages = outages
+        self.burstRate = burstRate
     }
 }
 
@@ -66,6 +74,10 @@ public enum ReleaseAudit {
         var report = ReleaseAuditReport()
         let byKey = Dictionary(grouping: writes, by: \.key)
         let outages = merged(expectations.outages)
+        // How many Jobs fall due at each moment (the flip, an outage's end, a whole second).
+        let dueAt = Dictionary(grouping: plans) { plan in
+            adjusted(min(plan.deadline, expectations.greenFlip ?? .distantFuture), outages: outages)
+        }.mapValues(\.count)
         for plan in plans {
             let name = plan.key.description
             let jobWrites = byKey[plan.key] ?? []
@@ -77,7 +89,12 @@ public enum ReleaseAudit {
                 continue
             }
             guard isReleased(job) else {
-                report.violations.append("\(name): not released (suspend=\(job.isSuspended), state=\(job.metadata.annotation(CarbonAnnotations.state) ?? "none"))")
+                let state = "suspend=\(job.isSuspended), state=\(job.metadata.annotation(CarbonAnnotations.state) ?? "none")"
+                if let acknowledged = successes.first {
+                    report.violations.append("\(name): not released (\(state)) although a release write was acknowledged at \(stamp(acknowledged.answeredAt)): the API server lost it")
+                } else {
+                    report.violations.append("\(name): not released (\(state))")
+                }
                 continue
             }
             report.released += 1
@@ -104,13 +121,31 @@ public enum ReleaseAudit {
             }
             let lateness = upTime(from: condition, to: at, outages: outages)
             report.maxLateness = max(report.maxLateness, lateness)
-            if lateness > expectations.reconcileInterval + expectations.tolerance {
+            let burst = dueAt[adjusted(condition, outages: outages)] ?? 1
+            let queueing = expectations.burstRate.map { Double(burst) / $0 } ?? 0
+            let allowed = expectations.reconcileInterval + expectations.tolerance + queueing
+            if lateness > allowed {
                 report.violations.append(
                     "\(name): released \(String(format: "%.3f", lateness)) s of controller up-time after its release condition \(stamp(condition)) "
-                        + "(at \(stamp(at)); allowed \(expectations.reconcileInterval) s + \(expectations.tolerance) s)")
+                        + "(at \(stamp(at)); allowed \(expectations.reconcileInterval) s + \(expectations.tolerance) s + "
+                        + "\(String(format: "%.2f", queueing)) s for \(burst) Jobs due at once)")
             }
         }
         return report
+    }
+
+    /// The condition moved to the end of any outage it falls in (outages may follow each other).
+    static func adjusted(_ condition: Date, outages: [Outage]) -> Date {
+        var due = condition
+        var moved = true
+        while moved {
+            moved = false
+            for outage in outages where outage.start <= due && due < outage.end {
+                due = outage.end
+                moved = true
+            }
+        }
+        return due
     }
 
     /// How long a controller was up between `start` and `end`: the time between them minus

@@ -28,9 +28,11 @@ public final class ScenarioEnvironment: Sendable {
     }
 
     /// Runs `body` in a fresh environment. Fails with a message when the binaries are not
-    /// built. Keeps the folder (logs of every process) when `KARBONETES_RELIABILITY_KEEP` is set.
+    /// built. Keeps the folder (logs of every process) when `KARBONETES_RELIABILITY_KEEP` is set,
+    /// when the body throws, or when `keepFolderIf` says so of its result.
     public static func run<Result: Sendable>(
         _ name: String, withSignal: Bool = true, devAPIArguments: [String] = [], timing: ControllerTiming = ControllerTiming(),
+        keepFolderIf keep: @Sendable (Result) -> Bool = { _ in false },
         _ body: @Sendable (ScenarioEnvironment) async throws -> Result
     ) async throws -> Result {
         guard let controller = Binaries.controller, let devAPIBinary = Binaries.devAPI, let signalBinary = Binaries.signal else {
@@ -70,20 +72,23 @@ public final class ScenarioEnvironment: Sendable {
             await signal?.stop()
             await devAPI.stop()
             group.cancelAll()
-            if ProcessInfo.processInfo.environment["KARBONETES_RELIABILITY_KEEP"] == nil, case .success = outcome {
+            if ProcessInfo.processInfo.environment["KARBONETES_RELIABILITY_KEEP"] == nil, case .success(let result) = outcome, !keep(result) {
                 try? FileManager.default.removeItem(atPath: directory)
             }
             return try outcome.get()
         }
     }
 
-    /// Starts a controller that talks to the API server through the proxy.
-    public func startController(leaderElect: Bool = true, signalURL: String? = nil, workers: Int = 4) throws -> ControllerInstance {
+    /// Starts a controller that talks to the API server through the proxy (or, `direct`,
+    /// straight to it, as the benchmark does so that the proxy costs it nothing).
+    public func startController(
+        leaderElect: Bool = true, signalURL: String? = nil, workers: Int = 4, qps: Int = 1_000, burst: Int = 2_000, direct: Bool = false
+    ) throws -> ControllerInstance {
         let index = controllers.withLock { $0.count }
         let url = signalURL ?? signal?.url ?? "http://127.0.0.1:1"
         let instance = try ControllerInstance(
-            executable: controllerExecutable, kubeconfig: proxy.kubeconfigPath, signalURL: url, directory: directory, index: index, timing: timing,
-            leaderElect: leaderElect, workers: workers)
+            executable: controllerExecutable, kubeconfig: direct ? devAPI.kubeconfigPath : proxy.kubeconfigPath, signalURL: url, directory: directory,
+            index: index, timing: timing, leaderElect: leaderElect, workers: workers, qps: qps, burst: burst)
         controllers.withLock { $0.append(instance) }
         return instance
     }
@@ -103,12 +108,18 @@ public final class ScenarioEnvironment: Sendable {
         return nil
     }
 
-    /// Waits until every planned Job is released, or `timeout` passes.
-    public func waitForReleases(_ plans: [HeldJobPlan], timeout: Duration) async throws {
+    /// Waits until every planned Job is released, or `timeout` passes, calling `whileWaiting`
+    /// (the supervisor) between polls.
+    public func waitForReleases(_ plans: [HeldJobPlan], timeout: Duration, whileWaiting: () async throws -> Void = {}) async throws {
         let deadline = ContinuousClock.now + timeout
+        var nextPoll = ContinuousClock.now
         while ContinuousClock.now < deadline {
-            if try await HeldJobs.releasedCount(plans, client: client) == plans.count { return }
-            try await Task.sleep(for: .milliseconds(250))
+            try await whileWaiting()
+            if ContinuousClock.now >= nextPoll {
+                if try await HeldJobs.releasedCount(plans, client: client) == plans.count { return }
+                nextPoll = ContinuousClock.now + .milliseconds(250)
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
@@ -119,7 +130,7 @@ public final class ScenarioEnvironment: Sendable {
     }
 
     /// The last lines of every controller's log, for a failure message.
-    public func controllerLogs(lines: Int = 15) -> String {
+    public func controllerLogs(lines: Int = 6) -> String {
         controllers.withLock { $0 }.map { "--- \($0.process.name) (\($0.process.logFile))\n\($0.process.logTail(lines: lines))" }.joined(separator: "\n")
     }
 }

@@ -69,6 +69,25 @@ struct ReleaseAuditTests {
         #expect(report.successfulWrites == testCase.writes.filter { (200..<300).contains($0.1) }.count)
     }
 
+    @Test("Jobs that fall due together get queueing time at the assumed burst rate, and no more")
+    func burst() {
+        let flip = Self.deadline.addingTimeInterval(-50)
+        let plans = (0..<200).map { HeldJobPlan(key: ObjectKey(namespace: "reliability", name: "held-\($0)"), deadline: Self.deadline) }
+        var jobs: [ObjectKey: Job] = [:]
+        var writes: [JobWrite] = []
+        for (index, plan) in plans.enumerated() {
+            jobs[plan.key] = JobFixture.carbonAware(name: plan.key.name, namespace: "reliability").held(until: plan.deadline).suspended(false)
+                .annotated(CarbonAnnotations.state, CarbonState.released.rawValue).annotated(CarbonAnnotations.releaseReason, ReleaseReason.greenWindow.rawValue)
+                .annotated(CarbonAnnotations.releasedAt, RFC3339.format(flip)).job
+            // 100 a second after the flip: the last is 2 s late.
+            writes.append(JobWrite(key: plan.key, method: "PATCH", status: 200, answeredAt: flip.addingTimeInterval(Double(index + 1) / 100)))
+        }
+        let allowing = ReleaseExpectations(greenFlip: flip, reconcileInterval: 1, tolerance: 0, allowedReasons: [ReleaseReason.greenWindow.rawValue], burstRate: 100)
+        #expect(ReleaseAudit.audit(plans: plans, finalJobs: jobs, writes: writes, expectations: allowing).violations.isEmpty)
+        let strict = ReleaseExpectations(greenFlip: flip, reconcileInterval: 1, tolerance: 0, allowedReasons: [ReleaseReason.greenWindow.rawValue], burstRate: 400)
+        #expect(ReleaseAudit.audit(plans: plans, finalJobs: jobs, writes: writes, expectations: strict).violations.count == 50)
+    }
+
     @Test("A Job missing from the end state is reported by name")
     func missing() {
         let report = ReleaseAudit.audit(

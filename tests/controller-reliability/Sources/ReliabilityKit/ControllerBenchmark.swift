@@ -1,0 +1,160 @@
+import Foundation
+import KarbonetesKubeClient
+import KarbonetesModels
+import KarbonetesModelsTestKit
+import Synchronization
+
+/// The figures of one benchmark run at one size.
+public struct BenchmarkFigures: Sendable {
+    public var jobs: Int
+    public var createSeconds: Double
+    /// From the green flip until the watch saw the last Job released.
+    public var releaseSeconds: Double
+    /// Job writes (MODIFIED events on the held Jobs) per Job, from the flip until 2 s after the last release.
+    public var writesPerJob: Double
+    /// Patches the controller counted itself (`karbonetes_controller_api_requests_total{verb="patch"}`), Events included.
+    public var controllerPatches: Double
+    public var peakRSSBytes: Int
+    /// The same release patches sent straight to the API server by a loop with the same client and concurrency.
+    public var rawPatchesPerSecond: Double
+    public var workers: Int
+
+    public var releasesPerSecond: Double { Double(jobs) / releaseSeconds }
+    public var rateVersusRaw: Double { releasesPerSecond / rawPatchesPerSecond }
+
+    /// `key=value` pairs, each key suffixed (`_10000`) so that two sizes fit one line.
+    public func pairs(suffix: String) -> [String] {
+        [
+            "jobs\(suffix)=\(jobs)", "create_s\(suffix)=\(format(createSeconds))", "release_s\(suffix)=\(format(releaseSeconds))",
+            "release_per_s\(suffix)=\(format(releasesPerSecond, digits: 0))", "writes_per_job\(suffix)=\(format(writesPerJob))",
+            "peak_rss_mb\(suffix)=\(format(Double(peakRSSBytes) / 1_048_576, digits: 1))", "raw_patch_per_s\(suffix)=\(format(rawPatchesPerSecond, digits: 0))",
+            "rate_vs_raw\(suffix)=\(format(rateVersusRaw))",
+        ]
+    }
+
+    func format(_ value: Double, digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+}
+
+/// `make bench-controller`: held Jobs in the API server, the signal flips green, and the
+/// controller releases them all; then, in the same API server, the same JSON patches sent by a
+/// plain loop, for the raw rate the controller is compared with.
+public enum ControllerBenchmark {
+    public static func run(jobs: Int, workers: Int, log: @escaping @Sendable (String) -> Void) async throws -> BenchmarkFigures {
+        try await ScenarioEnvironment.run("bench-\(jobs)") { environment in
+            let client = environment.client
+            let namespace = "bench"
+            let deadline = Date().addingTimeInterval(3_600)
+            let plans = HeldJobs.plans(count: jobs, namespace: namespace, deadlines: deadline...deadline)
+            try await environment.signal?.setGreen(false)
+            let createStart = ContinuousClock.now
+            try await HeldJobs.create(plans, client: client, parallelism: 32)
+            let createSeconds = seconds(ContinuousClock.now - createStart)
+            log("created \(jobs) held Jobs in \(String(format: "%.1f", createSeconds)) s")
+
+            // The client-side limit is lifted so that it is not what is measured (the default, 50/s, would be).
+            let controller = try environment.startController(leaderElect: false, workers: workers, qps: 100_000, burst: 100_000, direct: true)
+            try await controller.waitUntilReady(timeout: .seconds(120))
+            let settle = ContinuousClock.now + .seconds(120)
+            while await controller.metric("karbonetes_controller_held_jobs") ?? 0 < Double(jobs), ContinuousClock.now < settle {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            log("controller ready and holding \(Int(await controller.metric("karbonetes_controller_held_jobs") ?? 0)) Jobs")
+            let patchesBefore = await controller.metric("karbonetes_controller_api_requests_total", labelsContaining: "verb=\"patch\"") ?? 0
+
+            let startVersion = try await client.list(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 1)).metadata.resourceVersion
+            let counter = WriteCounter(names: Set(plans.map(\.key.name)))
+            let releaseSeconds: Double = try await withThrowingTaskGroup(of: Void.self) { group in
+                let watch = try await client.watch(Job.self, .jobs, namespace: namespace, options: WatchOptions(resourceVersion: startVersion))
+                group.addTask {
+                    for try await event in watch {
+                        guard event.type == .modified, let job = event.object else { continue }
+                        counter.record(job)
+                    }
+                }
+                let flip = ContinuousClock.now
+                try await environment.signal?.setGreen(true)
+                let limit = flip + .seconds(600)
+                while counter.released < jobs, ContinuousClock.now < limit {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let elapsed = counter.lastReleaseAt.map { $0 - flip } ?? (ContinuousClock.now - flip)
+                // Any second write would come within a poll interval or two.
+                try await Task.sleep(for: .seconds(2))
+                group.cancelAll()
+                return seconds(elapsed)
+            }
+            let released = counter.released
+            guard released == jobs else { throw HarnessError.request("the benchmark's release", detail: "only \(released) of \(jobs) released") }
+            let writes = counter.writes
+            let patches = (await controller.metric("karbonetes_controller_api_requests_total", labelsContaining: "verb=\"patch\"") ?? 0) - patchesBefore
+            let peak = controller.process.peakResidentBytes() ?? 0
+            log("released \(jobs) in \(String(format: "%.2f", releaseSeconds)) s; \(writes) Job writes; peak RSS \(peak / 1_048_576) MiB")
+            await controller.process.stop()
+
+            let raw = try await rawPatchRate(jobs: jobs, workers: workers, client: client)
+            log("raw patch loop: \(String(format: "%.0f", raw)) patches/s with \(workers) concurrent senders")
+            return BenchmarkFigures(
+                jobs: jobs, createSeconds: createSeconds, releaseSeconds: releaseSeconds, writesPerJob: Double(writes) / Double(jobs),
+                controllerPatches: patches, peakRSSBytes: peak, rawPatchesPerSecond: raw, workers: workers)
+        }
+    }
+
+    /// Creates `jobs` held Jobs the controller does not manage, then sends each the release
+    /// patch the decision engine makes for a green signal (resourceVersion test included),
+    /// `workers` at a time: the API server's rate for the controller's own writes.
+    static func rawPatchRate(jobs: Int, workers: Int, client: KubeClient) async throws -> Double {
+        let deadline = Date().addingTimeInterval(3_600)
+        let plans = HeldJobs.plans(count: jobs, namespace: "bench-raw", prefix: "raw", deadlines: deadline...deadline)
+        try await HeldJobs.create(plans, managed: false, client: client, parallelism: 32)
+        let held = try await HeldJobs.fetch(namespaces: ["bench-raw"], client: client)
+        let now = Date()
+        let signal = SignalReading.available(SignalFixture.green(region: "default", intensity: 80, at: now))
+        let patches: [(ObjectKey, [JSONPatchOperation])] = held.values.map { job in
+            let decision = ReleaseDecider.decide(job: job, policy: PolicyResolver.resolve(job: job, named: nil, fallback: nil), signal: signal, now: now)
+            return (job.key, decision.patch)
+        }
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var iterator = patches.makeIterator()
+            func addNext() -> Bool {
+                guard let (key, operations) = iterator.next() else { return false }
+                group.addTask { _ = try await client.patch(Job.self, .jobs, namespace: key.namespace, name: key.name, patch: .json(operations)) }
+                return true
+            }
+            for _ in 0..<workers where !addNext() { break }
+            while try await group.next() != nil { _ = addNext() }
+        }
+        return Double(patches.count) / seconds(ContinuousClock.now - start)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// Counts writes to the benchmark's Jobs from a watch: each MODIFIED event is one write.
+final class WriteCounter: Sendable {
+    private struct State {
+        var writes = 0
+        var released: Set<String> = []
+        var lastReleaseAt: ContinuousClock.Instant?
+    }
+
+    private let names: Set<String>
+    private let state = Mutex(State())
+
+    init(names: Set<String>) { self.names = names }
+
+    func record(_ job: Job) {
+        guard let name = job.metadata.name, names.contains(name) else { return }
+        let now = ContinuousClock.now
+        state.withLock { state in
+            state.writes += 1
+            if ReleaseAudit.isReleased(job), state.released.insert(name).inserted { state.lastReleaseAt = now }
+        }
+    }
+
+    var writes: Int { state.withLock { $0.writes } }
+    var released: Int { state.withLock { $0.released.count } }
+    var lastReleaseAt: ContinuousClock.Instant? { state.withLock { $0.lastReleaseAt } }
+}
