@@ -8,9 +8,11 @@ SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BIN := $(ROOT)/bin
 SWIFT ?= swift
-# Debug builds for tests (fast to compile); release builds for bin/ and the benchmarks.
+# Debug builds for tests (fast to compile); release builds with the Swift runtime linked in
+# statically for bin/ (what the container images ship: only libssl, libcrypto and libyaml stay
+# shared).
 SWIFT_TEST_FLAGS ?=
-SWIFT_BUILD_FLAGS ?= -c release
+SWIFT_BUILD_FLAGS ?= -c release --static-swift-stdlib
 
 # Every Swift package, in dependency order (KarbonetesDevAPI before KarbonetesKube, whose
 # integration tests run its debug build).
