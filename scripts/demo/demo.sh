@@ -314,6 +314,7 @@ watch_table() {
   fi
   local url
   url=$(signal_url)
+  trap 'printf "\n== demo: still running; make demo-status, make demo-green-on, make demo-down stops it\n"; exit 0' INT
   while true; do
     local frame
     frame=$(
