@@ -12,7 +12,10 @@
 # `suspend: true`, the managed label and the state/deadline annotations.
 #
 # Prints a table, the ratios and the targets (p99 <= 2 ms at 1,000/s, throughput >= Go's);
-# the last line is key=value pairs. Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (50),
+# the last line is key=value pairs. Every figure is the median of BENCH_ROUNDS (3) rounds, each
+# round timing both webhooks at every load (the order of the two alternating between rounds),
+# because this machine is shared and one round can be hit by a neighbour's build.
+# Environment: BENCH_DURATION (10s per run), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50),
 # BENCH_THREADS (2), BENCH_WEBHOOK_SCRATCH_ROOT (a folder for this script's own Swift build
 # folders, one per package, to keep clear of other builds' locks), BENCH_SKIP_BUILD=1 (use the binaries
 # built last time, e.g. while a shared package is mid-change), BENCH_SKIP_COMPARE=1, BENCH_PROFILE=1 (perf record
@@ -22,6 +25,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work="$root/.cache/bench-webhook"
 duration="${BENCH_DURATION:-10s}"
+rounds="${BENCH_ROUNDS:-3}"
 connections="${BENCH_CONNECTIONS:-50}"
 threads="${BENCH_THREADS:-2}"
 rate_connections=10
@@ -180,13 +184,14 @@ to_ms() {
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
-# run_wrk NAME PID MODE URL: records NAME_MODE_rps, _p50, _p99, _errors, _cpu_us (server CPU per request).
+# run_wrk NAME PID MODE URL ROUND: records NAME_MODE_{rps,p50,p99,errors,cpu_us}_rROUND (cpu_us:
+# the server's CPU time per request).
 declare -A figures
 run_wrk() {
-  local name=$1 pid=$2 mode=$3 url=$4 out="$work/wrk-$1-$3.txt" before after
+  local name=$1 pid=$2 mode=$3 url=$4 round=$5 out="$work/wrk-$1-$3-$5.txt" before after
   before=$(cpu_seconds "$pid")
   local profiler=""
-  if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$name" = karbonetes ] && [ "$mode" = saturation ]; then
+  if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$name" = karbonetes ] && [ "$mode" = saturation ] && [ "$round" = 1 ]; then
     perf record -F 499 -g -p "$pid" -o "$work/perf.data" -- sleep "${duration%s}" >"$work/perf-record.log" 2>&1 &
     profiler=$!
   fi
@@ -205,11 +210,11 @@ run_wrk() {
   local rps requests
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
   requests=$(awk '/requests in/ {print $1}' "$out")
-  figures[${name}_${mode}_rps]=$rps
-  figures[${name}_${mode}_p50]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-  figures[${name}_${mode}_p99]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
-  figures[${name}_${mode}_errors]=$(awk '/Non-2xx|Socket errors/ {found=1} END {print found ? "yes" : "no"}' "$out")
-  figures[${name}_${mode}_cpu_us]=$(awk -v a="$before" -v b="$after" -v n="$requests" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / n; else print "nan" }')
+  figures[${name}_${mode}_rps_r${round}]=$rps
+  figures[${name}_${mode}_p50_r${round}]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+  figures[${name}_${mode}_p99_r${round}]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+  figures[${name}_${mode}_errors_r${round}]=$(awk '/Non-2xx|Socket errors/ {found=1} END {print found ? "yes" : "no"}' "$out")
+  figures[${name}_${mode}_cpu_us_r${round}]=$(awk -v a="$before" -v b="$after" -v n="$requests" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / n; else print "nan" }')
 }
 
 load_before=$(awk '{print $1}' /proc/loadavg)
@@ -217,10 +222,31 @@ echo "== warm-up (2s each, not recorded)"
 WRK_BODY_FILE="$work/review.json" wrk -t"$threads" -c"$connections" -d2s -s "$root/bench/webhook/admission.lua" "https://127.0.0.1:$swift_port$mutate" >/dev/null 2>&1
 WRK_BODY_FILE="$work/review.json" wrk -t"$threads" -c"$connections" -d2s -s "$root/bench/webhook/admission.lua" "https://127.0.0.1:$go_port$mutate" >/dev/null 2>&1
 modes=(rate100 rate1000 saturation)
-for mode in "${modes[@]}"; do
-  echo "== wrk ($mode) against karbonetes-webhook, then the Go reference"
-  run_wrk karbonetes "$swift_pid" "$mode" "https://127.0.0.1:$swift_port$mutate"
-  run_wrk go "$go_pid" "$mode" "https://127.0.0.1:$go_port$mutate"
+for round in $(seq 1 "$rounds"); do
+  for mode in "${modes[@]}"; do
+    if [ $((round % 2)) = 1 ]; then
+      echo "== round $round/$rounds, wrk ($mode): karbonetes-webhook, then the Go reference"
+      run_wrk karbonetes "$swift_pid" "$mode" "https://127.0.0.1:$swift_port$mutate" "$round"
+      run_wrk go "$go_pid" "$mode" "https://127.0.0.1:$go_port$mutate" "$round"
+    else
+      echo "== round $round/$rounds, wrk ($mode): the Go reference, then karbonetes-webhook"
+      run_wrk go "$go_pid" "$mode" "https://127.0.0.1:$go_port$mutate" "$round"
+      run_wrk karbonetes "$swift_pid" "$mode" "https://127.0.0.1:$swift_port$mutate" "$round"
+    fi
+  done
+done
+# The median of the rounds (the middle one; the lower middle for an even count); errors if any.
+for name in karbonetes go; do
+  for mode in "${modes[@]}"; do
+    for metric in rps p50 p99 cpu_us; do
+      figures[${name}_${mode}_${metric}]=$(for round in $(seq 1 "$rounds"); do echo "${figures[${name}_${mode}_${metric}_r${round}]}"; done |
+        sort -g | awk '{ value[NR] = $1 } END { print value[int((NR + 1) / 2)] }')
+    done
+    figures[${name}_${mode}_errors]=no
+    for round in $(seq 1 "$rounds"); do
+      if [ "${figures[${name}_${mode}_errors_r${round}]}" = yes ]; then figures[${name}_${mode}_errors]=yes; fi
+    done
+  done
 done
 load_after=$(awk '{print $1}' /proc/loadavg)
 karbonetes_rss=$(rss_mib "$swift_pid")
@@ -229,7 +255,17 @@ deferred_counted=$(curl -fsS "http://127.0.0.1:$swift_metrics_port/metrics" | aw
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 
-printf '\n%-11s %-11s %12s %10s %10s %14s %8s\n' server load "requests/s" "p50 ms" "p99 ms" "CPU us/req" errors
+printf '\nper round (requests/s, p99 ms, CPU us/req):\n'
+for mode in "${modes[@]}"; do
+  for name in karbonetes go; do
+    printf '%-11s %-11s' "$name" "$mode"
+    for round in $(seq 1 "$rounds"); do
+      printf '  r%s: %s, %s, %s' "$round" "${figures[${name}_${mode}_rps_r${round}]}" "${figures[${name}_${mode}_p99_r${round}]}" "${figures[${name}_${mode}_cpu_us_r${round}]}"
+    done
+    echo
+  done
+done
+printf '\nmedians:\n%-11s %-11s %12s %10s %10s %14s %8s\n' server load "requests/s" "p50 ms" "p99 ms" "CPU us/req" errors
 for mode in "${modes[@]}"; do
   for name in karbonetes go; do
     printf '%-11s %-11s %12s %10s %10s %14s %8s\n' "$name" "$mode" "${figures[${name}_${mode}_rps]}" \
@@ -247,9 +283,9 @@ echo "review: $review_bytes bytes; timed decision: deferred (karbonetes counted 
 echo "throughput karbonetes/go at saturation: $rps_vs_go (target >= 1: $rps_target_met); CPU per request karbonetes/go: $cpu_vs_go"
 echo "p99 karbonetes at ~1,000/s: ${figures[karbonetes_rate1000_p99]} ms (target <= 2 ms: $p99_target_met), karbonetes/go: $p99_1000_vs_go; at ~100/s karbonetes/go: $p99_100_vs_go"
 echo "RSS after the run: karbonetes ${karbonetes_rss} MiB, go ${go_rss} MiB; load average before/after: $load_before/$load_after on $(nproc) CPUs"
-echo "(saturation: $threads wrk threads, $connections connections, $duration; fixed rates: $rate_connections connections each waiting 9 ms or 99 ms between requests; wrk, both servers, the API server and the signal service share the machine)"
+echo "(medians of $rounds rounds; saturation: $threads wrk threads, $connections connections, $duration; fixed rates: $rate_connections connections each waiting 9 ms or 99 ms between requests; wrk, both servers, the API server and the signal service share the machine)"
 
-line="bench=webhook review_bytes=$review_bytes compare_green_agree=$compare_green compare_not_green_agree=$compare_not_green "
+line="bench=webhook rounds=$rounds review_bytes=$review_bytes compare_green_agree=$compare_green compare_not_green_agree=$compare_not_green "
 for name in karbonetes go; do
   for mode in "${modes[@]}"; do
     for metric in rps p50 p99 cpu_us; do line+="${name}_${mode}_${metric}=${figures[${name}_${mode}_${metric}]} "; done

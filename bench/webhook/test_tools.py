@@ -106,6 +106,15 @@ class WriteResultsTests(unittest.TestCase):
         self.assertNotIn("10000", rows[0][1] + rows[0][2])
         self.assertIn("jobs10000_peak_rss_mib=180", rows[1][2])
 
+    def test_controller_figures_of_the_unsuffixed_first_size(self):
+        values = {"release_s": "61.2", "release_per_s": "163", "peak_rss_mb": "120", "release_s_1000": "6.1", "release_per_s_1000": "164",
+                  "peak_rss_mb_1000": "50", "writes_per_job": "1.0"}
+        rows = results.controller_growth(values)
+        self.assertEqual(rows[0][1], "release_s_1000=6.1, release_per_s_1000=164")
+        self.assertEqual(rows[0][2], "peak_rss_mb_1000=50")
+        self.assertEqual(rows[1][1], "release_s=61.2, release_per_s=163")
+        self.assertEqual(rows[1][2], "peak_rss_mb=120")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -161,20 +161,40 @@ def section_webhook(values):
     return lines
 
 
+def section_controller(values):
+    lines = ["Held Jobs released by one karbonetes-controller at a green flip on karbonetes-devapi (bench/controller/README.md). Its reference, from the same run, "
+             "is the raw rate: the same release patches sent by a plain loop with the same client (`raw_patch_per_s`); `rate_vs_raw` is the ratio "
+             "(target ≥ 0.8), `writes_per_job` target 1, `peak_rss_mb` target < 150.", ""]
+    paired = [key for key in values if f"{key}_1000" in values]
+    rows = [[key, values[key], values[f"{key}_1000"]] for key in paired]
+    rows += [[key, values[key], ""] for key in values if key not in paired and not key.endswith("_1000")]
+    first = f"{int(values['jobs']):,}" if values.get("jobs", "").isdigit() else "10,000"
+    lines += table(["figure", f"{first} held Jobs", "1,000 held Jobs"], rows)
+    return lines
+
+
 def section_generic(values):
     return table(["figure", "value"], [[key, value] for key, value in values.items()])
 
 
 def controller_growth(values):
-    """Release time and RSS at 1,000 and 10,000 held Jobs, found by the sizes in the key names."""
+    """Release time and RSS at 1,000 and 10,000 held Jobs. bench-controller's keys for its first
+    size have no suffix and those for 1,000 Jobs end in `_1000`; keys that name a size
+    (`_10000`, `jobs10000_...`) are taken as they are."""
+    def sized(size):
+        pattern = re.compile(rf"(^|[_a-z]){size}($|[_a-z])")
+        return {key: value for key, value in values.items() if pattern.search(key)}
+
+    by_size = {"1000": sized("1000"), "10000": sized("10000")}
+    if not by_size["10000"]:
+        by_size["10000"] = {key: value for key, value in values.items() if f"{key}_1000" in values}
     rows = []
     for size in ("1000", "10000"):
-        pattern = re.compile(rf"(^|[_a-z]){size}($|[_a-z])")
-        keys = [key for key in values if pattern.search(key) and not re.search(rf"{size}0", key)]
-        time_keys = [key for key in keys if re.search(r"(release|time|seconds|_s$|duration)", key) and "rss" not in key]
+        keys = by_size[size]
+        time_keys = [key for key in keys if re.search(r"(release|time|seconds|_s($|_)|duration)", key) and "rss" not in key]
         rss_keys = [key for key in keys if "rss" in key or "memory" in key]
-        rows.append([f"{int(size):,}", ", ".join(f"{key}={values[key]}" for key in time_keys) or "not in its output",
-                     ", ".join(f"{key}={values[key]}" for key in rss_keys) or "not in its output"])
+        rows.append([f"{int(size):,}", ", ".join(f"{key}={keys[key]}" for key in time_keys) or "not in its output",
+                     ", ".join(f"{key}={keys[key]}" for key in rss_keys) or "not in its output"])
     return rows
 
 
@@ -220,7 +240,7 @@ def main():
         rows.append([f"`{COMMANDS.get(bench, 'make ' + bench)}`", state, show(status.get("seconds"), " s")])
     out += table(["command", "result", "took"], rows)
 
-    sections = {"bench-http": section_http, "bench-signal": section_signal, "bench-webhook": section_webhook}
+    sections = {"bench-http": section_http, "bench-signal": section_signal, "bench-webhook": section_webhook, "bench-controller": section_controller}
     out += ["", "## Figures beside their references"]
     for bench in arguments.benches:
         result = results[bench]
