@@ -322,9 +322,9 @@ watch_table() {
       SIGNAL_URL=$url signal_line 2>/dev/null || echo "signal: unreachable at $url"
       echo
       table 2>&1
-    )
+    ) || true
     printf '\033[H\033[2J%s\n' "$frame"
-    sleep "$interval"
+    sleep "$interval" || true
   done
 }
 
