@@ -80,7 +80,7 @@ struct EncodingTests {
             """
         let decoded = try KubernetesJSON.decoder.decode(AdmissionReview.self, from: Data(review.utf8))
         let object = try #require(decoded.request?.object)
-        #expect(object["spec"]?["futureField"] == [1, 2, ["a": nil]])
+        #expect(object["spec"]?["futureField"] == [1, 2, ["a": .null]])
         #expect(try object.decode(as: Job.self).metadata.name == "x")
     }
 

@@ -39,7 +39,7 @@ struct JSONPatchApplierTests {
 
     @Test("a merge patch merges objects, replaces arrays and deletes on null")
     func mergePatch() {
-        let result = JSONPatchApplier.mergePatch(["metadata": ["labels": ["x": nil, "y": "2"]], "spec": ["list": [7]]], onto: document)
+        let result = JSONPatchApplier.mergePatch(["metadata": ["labels": ["x": .null, "y": "2"]], "spec": ["list": [7]]], onto: document)
         #expect(result == ["metadata": ["name": "a", "labels": ["y": "2"]], "spec": ["list": [7]]])
     }
 }
