@@ -16,6 +16,7 @@ let package = Package(
         .package(path: "../../shared/KarbonetesModels"),
         .package(path: "../../shared/KarbonetesRuntime"),
         .package(path: "../../shared/KarbonetesKube"),
+        .package(path: "../../shared/KarbonetesDevAPI"),
     ],
     targets: [
         .target(
@@ -49,6 +50,7 @@ let package = Package(
                 .product(name: "KarbonetesModels", package: "KarbonetesModels"),
                 .product(name: "KarbonetesModelsTestKit", package: "KarbonetesModels"),
                 .product(name: "KarbonetesKubeClient", package: "KarbonetesKube"),
+                .product(name: "DevAPIStore", package: "KarbonetesDevAPI"),
             ]
         ),
     ]
