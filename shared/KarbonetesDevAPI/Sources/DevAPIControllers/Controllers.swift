@@ -141,26 +141,30 @@ public enum CronJobPlanner {
     }
 }
 
-/// Creates Jobs from CronJobs on schedule (UTC, or `spec.timeZone`), once a second.
+/// Creates Jobs from CronJobs on schedule (UTC, or `spec.timeZone`), once a second. Each Job
+/// goes through admission first, because kube-controller-manager creates them through the
+/// API server and so every mutating webhook (Karbonetes' among them) sees them.
 public struct CronJobController: Service {
     let store: SharedStore
     let interval: Duration
     let logger: Logger
+    let admit: CreateAdmission?
 
-    public init(store: SharedStore, interval: Duration = .seconds(1), logger: Logger) {
+    public init(store: SharedStore, interval: Duration = .seconds(1), logger: Logger, admit: CreateAdmission? = nil) {
         self.store = store
         self.interval = interval
         self.logger = logger
+        self.admit = admit
     }
 
     public func run() async throws {
         while !Task.isCancelled {
-            reconcile()
+            await reconcile()
             try? await Task.sleep(for: interval)
         }
     }
 
-    public func reconcile() {
+    public func reconcile() async {
         let now = store.now
         let cronJobs = (try? store.read { store throws(StoreError) in try store.list(.cronJobs, namespace: nil).items }) ?? []
         for cronJob in cronJobs {
@@ -174,12 +178,23 @@ public struct CronJobController: Service {
                 logger.warning("cronjob schedule unreadable", metadata: ["cronjob.namespace": namespace, "cronjob.name": name, "error": error.description])
                 continue
             }
-            guard let job = CronJobPlanner.job(for: cronJob, scheduledAt: time) else { continue }
+            guard var job = CronJobPlanner.job(for: cronJob, scheduledAt: time) else { continue }
+            let jobName = job["metadata"]?["name"]?.stringValue ?? ""
+            let alreadyCreated = (try? store.read { store throws(StoreError) in try store.get(.jobs, namespace: namespace, name: jobName) }) != nil
+            if let admit, !alreadyCreated {
+                do {
+                    job = try await admit(job, namespace)
+                } catch {
+                    logger.warning("admission refused the cronjob's job; retrying next tick", metadata: ["cronjob.namespace": namespace, "cronjob.name": name, "error": "\(error)"])
+                    continue
+                }
+            }
+            let admittedJob = job
             let statusPatch = Data(#"{"status":{"lastScheduleTime":"\#(RFC3339.format(time))"}}"#.utf8)
             do {
                 try store.write { store, now throws(StoreError) in
                     do throws(StoreError) {
-                        try store.create(job, type: .jobs, namespace: namespace, now: now)
+                        try store.create(admittedJob, type: .jobs, namespace: namespace, now: now)
                     } catch {
                         // 409: already created for this schedule time (before a restart): only the status is behind.
                         guard error.code == 409 else { throw error }

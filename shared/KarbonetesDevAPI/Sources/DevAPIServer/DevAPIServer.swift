@@ -59,7 +59,10 @@ public final class DevAPIServer: Service, CustomStringConvertible {
 
     /// Binds the port, so that `url` is known before `run()`; `controllers` are started with
     /// the server and share its store.
-    public init(configuration: DevAPIServerConfiguration, logger: Logger, controllers: (SharedStore) -> [any Service] = { _ in [] }) throws {
+    public init(
+        configuration: DevAPIServerConfiguration, logger: Logger,
+        controllers: (SharedStore, _ admitCreate: @escaping CreateAdmission) -> [any Service] = { _, _ in [] }
+    ) throws {
         let directory = configuration.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let dataFile = directory + "/devapi-data.json"
@@ -91,7 +94,13 @@ public final class DevAPIServer: Service, CustomStringConvertible {
         if let path = configuration.kubeconfigPath { try Kubeconfig.write(kubeconfig, to: path) }
         persister = StorePersister(store: store, file: dataFile, interval: configuration.persistInterval, logger: logger)
         ticker = WatchTicker(store: store, faults: faults, interval: .milliseconds(100))
-        extraServices = controllers(store)
+        let admission = AdmissionChain(logger: logger)
+        let sharedStore = store
+        extraServices = controllers(store) { object, namespace in
+            try await admission.admit(
+                AdmissionChain.Request(object: object, oldObject: nil, operation: "CREATE", type: .jobs, namespace: namespace, dryRun: false),
+                store: sharedStore)
+        }
     }
 
     public var description: String { "karbonetes-devapi on \(url)" }

@@ -1,5 +1,5 @@
 public import Foundation
-import KarbonetesModels
+public import KarbonetesModels
 import Synchronization
 
 /// What a watch delivers besides changes: a bookmark carries only a resourceVersion, up to
@@ -190,3 +190,7 @@ public final class SharedStore: Sendable {
         return slow
     }
 }
+
+/// Runs a new object through the server's mutating admission webhooks, as a create through
+/// the API would; throws when a webhook with `failurePolicy: Fail` refuses or fails.
+public typealias CreateAdmission = @Sendable (_ object: JSONValue, _ namespace: String) async throws -> JSONValue

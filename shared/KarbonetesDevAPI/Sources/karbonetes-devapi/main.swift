@@ -66,12 +66,12 @@ let options = flags.parseOrExit { parsed in
 
 let logger = Logger(label: "karbonetes-devapi", level: options.logLevel)
 do {
-    let server = try DevAPIServer(configuration: options.server, logger: logger) { store in
+    let server = try DevAPIServer(configuration: options.server, logger: logger) { store, admitCreate in
         var controllers: [any Service] = []
         if options.jobLifecycle {
             controllers.append(JobLifecycleController(store: store, duration: options.jobDuration, logger: logger.with(["controller": "job-lifecycle"])))
         }
-        if options.cronJobs { controllers.append(CronJobController(store: store, logger: logger.with(["controller": "cronjob"]))) }
+        if options.cronJobs { controllers.append(CronJobController(store: store, logger: logger.with(["controller": "cronjob"]), admit: admitCreate)) }
         return controllers
     }
     FileHandle.standardOutput.write(Data("karbonetes-devapi ready on \(server.url)\n".utf8))

@@ -4,6 +4,7 @@ import Foundation
 import KarbonetesModels
 import KarbonetesModelsTestKit
 import KarbonetesLogging
+import Synchronization
 import Testing
 
 @Suite("Cron schedules, the Job lifecycle and the CronJob controller")
@@ -89,7 +90,7 @@ struct ControllerTests {
     }
 
     @Test("the CronJob controller creates the scheduled Job with labels, annotations, owner and scheduled timestamp, once")
-    func cronJobController() throws {
+    func cronJobController() async throws {
         let created = Self.start
         let clock = TestClock(created)
         var base = DevAPIStore(now: created)
@@ -101,11 +102,11 @@ struct ControllerTests {
         try base.create(["metadata": ["name": "nightly"], "spec": ["schedule": "*/5 * * * *", "jobTemplate": template]], type: .cronJobs, namespace: "batch", now: created)
         let shared = SharedStore(store: base, clock: { clock.now })
         let controller = CronJobController(store: shared, logger: .disabled)
-        controller.reconcile()
+        await controller.reconcile()
         #expect(try shared.read { try $0.list(.jobs, namespace: "batch").items }.isEmpty)
         clock.now = created.addingTimeInterval(6 * 60)
-        controller.reconcile()
-        controller.reconcile()
+        await controller.reconcile()
+        await controller.reconcile()
         let jobs = try shared.read { try $0.list(.jobs, namespace: "batch").items }
         #expect(jobs.count == 1)
         let job = try #require(jobs.first)
@@ -118,6 +119,30 @@ struct ControllerTests {
         #expect(owner["kind"] == "CronJob" && owner["controller"] == true && owner["name"] == "nightly")
         let cronJob = try shared.read { try $0.get(.cronJobs, namespace: "batch", name: "nightly") }
         #expect(cronJob["status"]?["lastScheduleTime"] == .string(RFC3339.format(scheduled)))
+    }
+
+    @Test("the CronJob controller's Jobs go through admission; a refusal creates nothing until a later tick")
+    func cronJobAdmission() async throws {
+        let created = Self.start
+        let clock = TestClock(created)
+        var base = DevAPIStore(now: created)
+        try base.create(["metadata": ["name": "batch"]], type: .namespaces, namespace: nil, now: created)
+        let template: JSONValue = ["spec": JobFixture.plain().raw["spec"]!]
+        try base.create(["metadata": ["name": "nightly"], "spec": ["schedule": "*/5 * * * *", "jobTemplate": template]], type: .cronJobs, namespace: "batch", now: created)
+        let shared = SharedStore(store: base, clock: { clock.now })
+        let refusing = Mutex(true)
+        let controller = CronJobController(store: shared, logger: .disabled) { job, namespace in
+            if refusing.withLock({ $0 }) { throw StoreError.invalid(.jobs, name: "nightly", field: "metadata", message: "refused by a webhook") }
+            return try JSONPatchApplier.apply([.add("/spec/suspend", true)], to: job)
+        }
+        clock.now = created.addingTimeInterval(6 * 60)
+        await controller.reconcile()
+        #expect(try shared.read { try $0.list(.jobs, namespace: "batch").items }.isEmpty)
+        refusing.withLock { $0 = false }
+        await controller.reconcile()
+        let jobs = try shared.read { try $0.list(.jobs, namespace: "batch").items }
+        #expect(jobs.count == 1)
+        #expect(jobs.first?["spec"]?["suspend"] == true)
     }
 }
 

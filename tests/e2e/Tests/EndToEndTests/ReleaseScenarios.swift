@@ -204,26 +204,15 @@ extension EndToEnd {
             }
         }
 
-        /// The CronJob scenario's checks after the CronJob created its Job. The local API
-        /// server's CronJob controller writes Jobs into its store without calling admission
-        /// webhooks (unlike kube-controller-manager, which creates them through the API), so
-        /// there the webhook never sees them: a known issue of karbonetes-devapi, reported to
-        /// its owner; against envtest the checks must pass.
+        /// The CronJob scenario's checks after the CronJob created its Job: the Job went through
+        /// admission (both kube-controller-manager and karbonetes-devapi's CronJob controller
+        /// create Jobs through it), was held, and is released in place.
         static func expectHeldThenReleased(
             _ stack: EndToEndStack, job held: JSONValue, name: String, cronJobUID uid: String
         ) async throws {
-            let checks = {
-                try #require(held.isSuspended, "the CronJob's Job was not held: the webhook did not see it")
-                #expect(held.annotation(CarbonAnnotations.state) == CarbonState.deferred.rawValue)
-                try await Self.expectReleasedInPlace(stack, held: held, name: name, cronJobUID: uid)
-            }
-            if stack.apiServer.kind == .devapi {
-                await withKnownIssue(
-                    "karbonetes-devapi's CronJob controller bypasses admission webhooks", isIntermittent: true
-                ) { try await checks() }
-            } else {
-                try await checks()
-            }
+            try #require(held.isSuspended, "the CronJob's Job was not held: the webhook did not see it")
+            #expect(held.annotation(CarbonAnnotations.state) == CarbonState.deferred.rawValue)
+            try await Self.expectReleasedInPlace(stack, held: held, name: name, cronJobUID: uid)
         }
 
         static func expectReleasedInPlace(_ stack: EndToEndStack, held: JSONValue, name: String, cronJobUID uid: String)
