@@ -6,6 +6,11 @@
 import Foundation
 import ReliabilityKit
 
+/// Written at once (not buffered), so progress shows through `tee` while it runs.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func argument(_ name: String, default fallback: String) -> String {
     let arguments = CommandLine.arguments
     guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count else { return fallback }
@@ -22,19 +27,19 @@ if let missing = Binaries.missing {
     FileHandle.standardError.write(Data("karbonetes-controller-bench: \(missing)\n".utf8))
     exit(1)
 }
-print("binaries: controller=\(Binaries.controller ?? "") devapi=\(Binaries.devAPI ?? "") signal=\(Binaries.signal ?? "")")
+say("binaries: controller=\(Binaries.controller ?? "") devapi=\(Binaries.devAPI ?? "") signal=\(Binaries.signal ?? "")")
 
 var pairs: [String] = []
 for (index, jobs) in sizes.enumerated() {
-    print("== \(jobs) held Jobs, \(workers) controller workers")
+    say("== \(jobs) held Jobs, \(workers) controller workers")
     do {
-        let figures = try await ControllerBenchmark.run(jobs: jobs, workers: workers) { print("  \($0)") }
+        let figures = try await ControllerBenchmark.run(jobs: jobs, workers: workers) { say("  \($0)") }
         let line = figures.pairs(suffix: "")
-        print("  " + line.joined(separator: " "))
+        say("  " + line.joined(separator: " "))
         pairs += figures.pairs(suffix: index == 0 ? "" : "_\(jobs)")
     } catch {
         FileHandle.standardError.write(Data("karbonetes-controller-bench: \(jobs) Jobs: \(error)\n".utf8))
         exit(1)
     }
 }
-print(pairs.joined(separator: " "))
+say(pairs.joined(separator: " "))
