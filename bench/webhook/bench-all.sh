@@ -4,6 +4,7 @@
 # output in .cache/bench/, notes what else the machine was running before each, and writes
 # bench/RESULTS.md from their last lines (key=value pairs) with bench/webhook/write-results.py.
 # A benchmark that fails is reported as failed in RESULTS.md; the others still run.
+# BENCH_NOTES: a sentence for RESULTS.md about the run (what else you saw running, say).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,10 +13,12 @@ rm -rf "$out"
 mkdir -p "$out"
 benches=(bench-http bench-signal bench-webhook bench-controller)
 
-# What else runs: the load average and the busiest other processes, by command name.
+# What else runs: the load average and the busiest processes over one second (top's second
+# frame: ps's %CPU is a lifetime average), summed by command name.
 snapshot() {
   echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
-  ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 2.0 { cpu[$2] += $1; count[$2]++ } END { for (name in cpu) printf "busy=%s x%d %.0f%%\n", name, count[name], cpu[name] }' | sort -t' ' -k3 -rn | head -n 8
+  top -b -n 2 -d 1 -w 200 | awk '/^top -/ { frame++ } frame == 2 && $1 ~ /^[0-9]+$/ && $9 > 2.0 { cpu[$12] += $9; count[$12]++ }
+    END { for (name in cpu) printf "busy=%s x%d %.0f%%\n", name, count[name], cpu[name] }' | sort -t' ' -k3 -rn | head -n 8
 }
 
 for bench in "${benches[@]}"; do
@@ -38,5 +41,6 @@ for bench in "${benches[@]}"; do
   } >"$status_file"
 done
 
-python3 "$root/bench/webhook/write-results.py" --runs "$out" --out "$root/bench/RESULTS.md" --benches "${benches[@]}"
+python3 "$root/bench/webhook/write-results.py" --runs "$out" --out "$root/bench/RESULTS.md" --benches "${benches[@]}" \
+  --notes "${BENCH_NOTES:-}"
 echo "make bench: wrote bench/RESULTS.md"

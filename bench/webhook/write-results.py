@@ -203,6 +203,7 @@ def main():
     parser.add_argument("--runs", required=True, help="the folder bench-all.sh wrote (.cache/bench)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--benches", nargs="+", required=True)
+    parser.add_argument("--notes", default="", help="a sentence about the run, from BENCH_NOTES")
     arguments = parser.parse_args()
 
     results = {}
@@ -220,7 +221,7 @@ def main():
            "from the same run; a ratio is Karbonetes over the reference.", "", "## Machine", ""]
     out += table(["", ""], machine())
     out += ["", "What else was running when each benchmark started (load average over 1/5/15 minutes, and the busiest other processes by command name, "
-            "summed %CPU from `ps`). This is a 2-CPU machine shared with other engineers' builds and tests, so the figures are noisy: the CPU time per "
+            "%CPU over one second from `top`, summed by command name). This is a 2-CPU machine shared with other engineers' builds and tests, so the figures are noisy: the CPU time per "
             "request and the ratios (both servers measured in the same minute, under the same neighbours) say more than any absolute requests/s.", ""]
     for bench in arguments.benches:
         snapshot = results[bench]["machine"]
@@ -228,6 +229,8 @@ def main():
             load = next((line.split("=", 1)[1] for line in snapshot if line.startswith("load_average=")), "n/a")
             busy = "; ".join(line.split("=", 1)[1] for line in snapshot if line.startswith("busy=")) or "nothing above 2% CPU"
             out.append(f"- {bench} (started {results[bench]['status'].get('started', '?')}): load {load}; {busy}")
+    if arguments.notes:
+        out += ["", f"Notes on this run: {arguments.notes}"]
     out += ["", "## Commands", ""]
     rows = []
     for bench in arguments.benches:
