@@ -35,6 +35,10 @@ struct EncodingTests {
         #expect(pointer.description == "/metadata/annotations/carbon-aware.io~1state/a~0b")
         #expect(JSONPointer(parsing: pointer.description) == pointer)
         #expect(JSONPointer(parsing: "no-slash") == nil)
+        #expect(JSONPointer.escape("~/~1") == "~0~1~01")
+        #expect(JSONPointer.unescape("~0~1~01") == "~/~1")
+        #expect(JSONPointer.unescape("a~2b~") == "a~2b~")
+        #expect(JSONPointer.escape("plain") == "plain")
     }
 
     @Test("a real Job with fields the models do not know decodes")

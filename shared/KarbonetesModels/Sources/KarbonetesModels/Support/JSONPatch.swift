@@ -83,16 +83,41 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Expressi
     /// The RFC 6902 "end of array" token, for appends.
     public func appendingEnd() -> JSONPointer { appending("-") }
 
-    /// Most tokens have neither `~` nor `/`; they are returned as they are, without the two
-    /// string searches (pointers are built on every admission and release).
+    /// Escapes `~` as `~0` and `/` as `~1`, scanning the bytes once (pointers are built on
+    /// every admission and release, and every annotation key has a `/`).
     public static func escape(_ token: String) -> String {
-        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
-        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        let utf8 = token.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 4)
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "~"): out.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "0")])
+            case UInt8(ascii: "/"): out.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "1")])
+            default: out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
+    /// The inverse of ``escape(_:)``: `~1` is `/`, `~0` is `~` (in that order, per RFC 6901).
     public static func unescape(_ token: String) -> String {
         guard token.utf8.contains(UInt8(ascii: "~")) else { return token }
-        return token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        var out: [UInt8] = []
+        var bytes = token.utf8.makeIterator()
+        while let byte = bytes.next() {
+            guard byte == UInt8(ascii: "~") else {
+                out.append(byte)
+                continue
+            }
+            switch bytes.next() {
+            case UInt8(ascii: "0"): out.append(UInt8(ascii: "~"))
+            case UInt8(ascii: "1"): out.append(UInt8(ascii: "/"))
+            case let other?: out.append(contentsOf: [UInt8(ascii: "~"), other])
+            case nil: out.append(UInt8(ascii: "~"))
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public var description: String { tokens.map { "/" + Self.escape($0) }.joined() }
