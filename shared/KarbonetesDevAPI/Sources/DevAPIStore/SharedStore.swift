@@ -52,6 +52,11 @@ public final class SharedStore: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Watches whose consumer went away. `onTermination` runs while the stream holds its own
+    /// lock, so it must not take `state` (a writer holds `state` while it yields into
+    /// streams: the two would wait on each other). It only records the id here; writers and
+    /// the ticker drop those watchers under `state`, never holding this lock while they yield.
+    private let terminated = Mutex<Set<UInt64>>([])
     private let clock: @Sendable () -> Date
     /// How many events a watch may have queued before it is ended as too slow.
     public let watchBufferLimit: Int
@@ -74,7 +79,9 @@ public final class SharedStore: Sendable {
     @discardableResult
     public func write<Result: Sendable, Failure: Error>(_ body: (inout DevAPIStore, Date) throws(Failure) -> Result) throws(Failure) -> Result {
         let now = clock()
+        let gone = takeTerminated()
         let (result, slow) = try state.withLock { state throws(Failure) -> (Result, [@Sendable () -> Void]) in
+            for id in gone { state.watchers.removeValue(forKey: id) }
             var copy = state.store
             let before = copy.resourceVersion
             let result = try body(&copy, now)
@@ -123,7 +130,9 @@ public final class SharedStore: Sendable {
     /// Called by a ticker a few times a second.
     public func tick(dropOlderThan: [StorageKey: Duration] = [:]) {
         let now = ContinuousClock.now
+        let gone = takeTerminated()
         let finished = state.withLock { state -> [@Sendable () -> Void] in
+            for id in gone { state.watchers.removeValue(forKey: id) }
             var finished: [@Sendable () -> Void] = []
             let version = state.store.resourceVersion
             for (id, var watcher) in state.watchers {
@@ -160,7 +169,13 @@ public final class SharedStore: Sendable {
         for finish in finished { finish() }
     }
 
-    public var openWatchCount: Int { state.withLock { $0.watchers.count } }
+    public var openWatchCount: Int {
+        let gone = takeTerminated()
+        return state.withLock { state in
+            for id in gone { state.watchers.removeValue(forKey: id) }
+            return state.watchers.count
+        }
+    }
 
     /// How many changes have been committed since start: the persister writes when it moves.
     public var changeCount: UInt64 { state.withLock { $0.changeCount } }
@@ -171,7 +186,14 @@ public final class SharedStore: Sendable {
     }
 
     private func removeWatcher(_ id: UInt64) {
-        _ = state.withLock { $0.watchers.removeValue(forKey: id) }
+        _ = terminated.withLock { $0.insert(id) }
+    }
+
+    private func takeTerminated() -> Set<UInt64> {
+        terminated.withLock { ids in
+            defer { ids.removeAll() }
+            return ids
+        }
     }
 
     private static func fanOut(_ records: [WatchRecord], in state: inout State) -> [@Sendable () -> Void] {
