@@ -13,6 +13,23 @@ import KarbonetesTLS
 import WebhookCore
 import WebhookServer
 
+/// Publishes how old each region's cached signal is, every few seconds (not per request: a
+/// gauge update on every admission would contend on its lock).
+struct SignalCacheAgeReporter: Service, CustomStringConvertible {
+    let cache: CachedSignal
+    let gauge: Gauge
+    var description: String { "signal cache age reporter" }
+
+    func run() async throws {
+        while !Task.isCancelled {
+            for region in await cache.regions {
+                if let age = await cache.cacheAge(region: region) { gauge.set(age, labels: ["region": region]) }
+            }
+            do { try await Task.sleep(for: .seconds(5)) } catch { return }
+        }
+    }
+}
+
 /// Admission reads the shared signal cache.
 struct CachedSignalSource: SignalSource {
     let cache: CachedSignal
@@ -51,7 +68,7 @@ do {
         "version": version, "listen": configuration.listen.description, "metrics.listen": configuration.metricsListen.description,
         "kubernetes.server": kubeConfig.server.absoluteString, "signal.url": configuration.signalURL.absoluteString,
     ])
-    await ServiceMain.run(ServiceGroup(services: [policyInformer, signal, tlsServer, metricsServer], logger: logger), logger: logger)
+    await ServiceMain.run(ServiceGroup(services: [policyInformer, signal, SignalCacheAgeReporter(cache: signal, gauge: metrics.signalCacheAge), tlsServer, metricsServer], logger: logger), logger: logger)
 } catch {
     logger.critical("cannot start: \(error)")
     exit(1)
