@@ -15,7 +15,10 @@ for pkg in "$@"; do
   bin_path=$(swift build --package-path "$dir" "${flags[@]}" --show-bin-path)
   for exe in "$bin_path"/karbonetes-*; do
     [ -f "$exe" ] && [ -x "$exe" ] || continue
-    cp -f "$exe" "$root/bin/"
+    # Replace, never write through: `make devapi` leaves bin/karbonetes-devapi as a symlink
+    # into a debug build.
+    rm -f "$root/bin/$(basename "$exe")"
+    cp "$exe" "$root/bin/"
     echo "   bin/$(basename "$exe")"
   done
 done
