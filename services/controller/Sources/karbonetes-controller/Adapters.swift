@@ -12,13 +12,6 @@ struct InformerJobCache: JobCache {
     func allJobs() -> [Job] { informer.cache.list() }
 }
 
-/// Policies from their informer's cache.
-struct InformerPolicies: PolicyLookup {
-    let informer: Informer<CarbonAwarePolicy>
-    func policy(namespace: String, name: String) -> CarbonAwarePolicy? { informer.cache.get(ObjectKey(namespace: namespace, name: name)) }
-    var isSynced: Bool { informer.hasSynced }
-}
-
 /// Writes through the API server, mapping its answers onto what the reconciler acts on.
 struct KubeJobWriter: JobWriter {
     let client: KubeClient

@@ -52,7 +52,7 @@ struct LeaderWork: Sendable {
 
     private func watchRegionsAndStatus() async throws {
         var detector = GreenFlipDetector()
-        let lookup = InformerPolicies(informer: policies)
+        let lookup = policies
         while !Task.isCancelled {
             let held = jobs.cache.list()
             for (region, keys) in HeldJobsByRegion.group(held, policies: lookup) {

@@ -45,7 +45,7 @@ do {
     let recorder = EventRecorder(client: client, component: "karbonetes-controller", instance: identity, logger: logger)
     let events = RecorderEventSink(recorder: recorder)
     let releaser = JobReleaser(
-        cache: InformerJobCache(informer: jobs), writer: KubeJobWriter(client: client), policies: InformerPolicies(informer: policies),
+        cache: InformerJobCache(informer: jobs), writer: KubeJobWriter(client: client), policies: policies,
         signal: CachedSignalProvider(cache: signal), events: events, metrics: metrics, logger: logger)
     let elector: LeaderElector? = configuration.leaderElect
         ? LeaderElector(

@@ -31,12 +31,7 @@ struct WebhookConfiguration {
         metricsListen = try flags.hostPort(.metricsListen(default: "0.0.0.0:8080"))
         certificateFile = try flags.requiredString(Self.tlsCertFile)
         keyFile = try flags.requiredString(Self.tlsKeyFile)
-        signalURL = try flags.value(Self.signalURL) { text in
-            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw FlagValueReason("not an http(s) URL")
-            }
-            return url
-        }
+        signalURL = try flags.httpURL(Self.signalURL)
         signalTTL = try flags.value(Self.signalTTL) { try GoDuration(parsing: $0).duration }
         signalStaleLimit = try flags.value(Self.signalStaleLimit) { try GoDuration(parsing: $0).duration }
         kubeconfig = flags.string(.kubeconfig)

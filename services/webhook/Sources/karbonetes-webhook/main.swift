@@ -49,8 +49,7 @@ do {
     let registry = MetricsRegistry()
     let kubeConfig = try KubeConfigLoader.resolve(kubeconfigFlag: configuration.kubeconfig)
     let client = try KubeClient(config: kubeConfig, qps: 5, burst: 10, userAgent: "karbonetes-webhook/\(version)", logger: logger)
-    let policyInformer = Informer(CarbonAwarePolicy.self, client: client, logger: logger)
-    let policies = InformerPolicies(informer: policyInformer)
+    let policies = Informer(CarbonAwarePolicy.self, client: client, logger: logger)
     let signal = CachedSignal(
         fetcher: try SignalClient(baseURL: configuration.signalURL),
         settings: .init(ttl: configuration.signalTTL, staleLimit: configuration.signalStaleLimit), logger: logger)
@@ -68,7 +67,7 @@ do {
         "version": version, "listen": configuration.listen.description, "metrics.listen": configuration.metricsListen.description,
         "kubernetes.server": kubeConfig.server.absoluteString, "signal.url": configuration.signalURL.absoluteString,
     ])
-    await ServiceMain.run(ServiceGroup(services: [policyInformer, signal, SignalCacheAgeReporter(cache: signal, gauge: metrics.signalCacheAge), tlsServer, metricsServer], logger: logger), logger: logger)
+    await ServiceMain.run(ServiceGroup(services: [policies, signal, SignalCacheAgeReporter(cache: signal, gauge: metrics.signalCacheAge), tlsServer, metricsServer], logger: logger), logger: logger)
 } catch {
     logger.critical("cannot start: \(error)")
     exit(1)
