@@ -40,12 +40,7 @@ struct ControllerConfiguration {
     var logLevel: LogLevel
 
     init(_ flags: ParsedFlags) throws {
-        signalURL = try flags.value(Self.signalURL) { text in
-            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw FlagValueReason("not an http(s) URL")
-            }
-            return url
-        }
+        signalURL = try flags.httpURL(Self.signalURL)
         metricsListen = try flags.hostPort(.metricsListen(default: "0.0.0.0:8080"))
         kubeconfig = flags.string(.kubeconfig)
         leaderElect = try flags.bool(Self.leaderElect)

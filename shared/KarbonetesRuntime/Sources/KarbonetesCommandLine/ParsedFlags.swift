@@ -1,3 +1,4 @@
+public import Foundation
 public import KarbonetesLogging
 
 /// Where a flag's value came from, so that an error says which one to fix.
@@ -91,6 +92,16 @@ public struct ParsedFlags: Sendable {
 
     /// Parses the value with any function (a duration, a URL); what `transform` throws becomes
     /// the reason of a ``FlagError`` naming the flag and the value's source.
+    /// An absolute `http` or `https` URL with a host (a service's base URL).
+    public func httpURL(_ flag: Flag) throws -> URL {
+        try value(flag) { text in
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw FlagValueReason("not an http(s) URL")
+            }
+            return url
+        }
+    }
+
     public func value<Value>(_ flag: Flag, _ transform: (String) throws -> Value) throws -> Value {
         guard let resolved = resolved(flag) else { throw FlagError.missingRequired(flag: flag) }
         do {

@@ -271,3 +271,25 @@ struct HostPortTests {
         }
     }
 }
+
+@Suite("URL flags")
+struct URLFlagTests {
+    static let target = Flag(name: "signal-url", default: "http://127.0.0.1:8090", help: "Where the signal is.", valueName: "URL")
+    static let set = FlagSet(program: "probe", version: "0", summary: "s", flags: [target])
+
+    @Test("http and https URLs with a host are accepted", arguments: ["http://127.0.0.1:8090", "https://signal.example:443/base"])
+    func accepts(_ text: String) throws {
+        let parsed = try #require(try Self.set.parse(["--signal-url", text], environment: [:]).parsed)
+        #expect(try parsed.httpURL(Self.target).absoluteString == text)
+    }
+
+    @Test("anything else is an error naming the flag", arguments: ["ftp://x", "127.0.0.1:8090", "http://", "not a url"])
+    func rejects(_ text: String) throws {
+        let parsed = try #require(try Self.set.parse(["--signal-url", text], environment: [:]).parsed)
+        #expect {
+            _ = try parsed.httpURL(Self.target)
+        } throws: { error in
+            "\(error)".contains("--signal-url") && "\(error)".contains("not an http(s) URL")
+        }
+    }
+}
