@@ -68,13 +68,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Converts any `Encodable` into a value, e.g. to put a typed fragment into a patch.
     public init(encoding value: some Encodable) throws {
-        let data = try KubernetesJSON.encoder.encode(value)
-        self = try KubernetesJSON.decoder.decode(JSONValue.self, from: data)
+        self = try JSONValue(parsing: KubernetesJSON.encoder.encode(value))
     }
 
     /// Decodes the value as a typed model (unknown fields are ignored by the model).
     public func decode<T: Decodable>(as type: T.Type) throws -> T {
-        try KubernetesJSON.decoder.decode(type, from: KubernetesJSON.encoder.encode(self))
+        try KubernetesJSON.decode(type, from: JSONValueWriter.data(self))
     }
 }
 
