@@ -131,6 +131,8 @@ public struct DevAPIStore: Sendable {
     private var objects: [StorageKey: [ObjectName: JSONValue]] = [:]
     private var history: [WatchRecord] = []
     private var customTypes: [ResourceType] = []
+    /// What the open ``transaction(_:)`` changed, oldest first; nil outside one.
+    private var undoLog: UndoLog?
 
     /// A store with the namespaces every cluster has.
     public init(historyCapacity: Int = 2_000, now: Date) {
@@ -149,6 +151,30 @@ public struct DevAPIStore: Sendable {
 
     public func type(group: String, version: String, resource: String) -> ResourceType? {
         types.first { $0.group == group && $0.version == version && $0.resource == resource }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` on this store in place; when it throws, every change it made is undone
+    /// (objects, resourceVersion, watch history, compaction point, served types) and the
+    /// error is rethrown, so a failed write commits nothing.
+    ///
+    /// Why in place and not on a copy: the store is a value, and mutating a copy while the
+    /// original is still held copies every object dictionary it touches, so each write cost
+    /// O(objects) (the raw patch rate fell to 60-280/s at 10-20k Jobs). The undo log keeps the
+    /// all-or-nothing semantics at O(what the body changed). A nested call joins the outer
+    /// transaction (the outer one undoes).
+    public mutating func transaction<Result, Failure: Error>(_ body: (inout DevAPIStore) throws(Failure) -> Result) throws(Failure) -> Result {
+        guard undoLog == nil else { return try body(&self) }
+        undoLog = UndoLog(resourceVersion: resourceVersion, compactedThrough: compactedThrough, customTypes: customTypes)
+        do {
+            let result = try body(&self)
+            undoLog = nil
+            return result
+        } catch {
+            rollBack()
+            throw error
+        }
     }
 
     // MARK: Reads
@@ -283,7 +309,7 @@ public struct DevAPIStore: Sendable {
         object.setValue(nil, at: ["metadata", "deletionTimestamp"])
         resourceVersion += 1
         object.setValue(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
-        objects[type.storageKey, default: [:]][key] = object
+        setObject(object, storage: type.storageKey, key: key)
         record(.added, type: type, name: key, object: object)
         if type.storageKey == ResourceType.customResourceDefinitions.storageKey { refreshCustomTypes() }
         return versioned(object, as: type)
@@ -370,7 +396,7 @@ public struct DevAPIStore: Sendable {
             marked.setValue(0, at: ["metadata", "deletionGracePeriodSeconds"])
             resourceVersion += 1
             marked.setValue(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
-            objects[type.storageKey]?[key] = marked
+            setObject(marked, storage: type.storageKey, key: key)
             record(.modified, type: type, name: key, object: marked, previous: old)
             return versioned(marked, as: type)
         }
@@ -390,7 +416,7 @@ public struct DevAPIStore: Sendable {
             if let group = old.string(at: ["spec", "group"]), let plural = old.string(at: ["spec", "names", "plural"]) {
                 let storage = StorageKey(group: group, resource: plural)
                 for (memberKey, member) in objects[storage] ?? [:] { _ = remove(storage, key: memberKey, object: member) }
-                objects.removeValue(forKey: storage)
+                removeStorage(storage)
             }
             refreshCustomTypes()
         default: break
@@ -401,6 +427,7 @@ public struct DevAPIStore: Sendable {
     /// Drops the whole watch history, so that every watch resuming from an older
     /// resourceVersion gets 410 Gone: fault injection for informers' re-list path.
     public mutating func compactHistory() {
+        undoLog?.steps.append(.droppedRecords(history))
         history.removeAll()
         compactedThrough = resourceVersion
     }
@@ -508,14 +535,14 @@ public struct DevAPIStore: Sendable {
             resourceVersion -= 1
             return versioned(remove(type.storageKey, key: key, object: new), as: type)
         }
-        objects[type.storageKey]?[key] = new
+        setObject(new, storage: type.storageKey, key: key)
         record(.modified, type: type, name: key, object: new, previous: old)
         if type.storageKey == ResourceType.customResourceDefinitions.storageKey { refreshCustomTypes() }
         return versioned(new, as: type)
     }
 
     private mutating func remove(_ storage: StorageKey, key: ObjectName, object: JSONValue) -> JSONValue {
-        objects[storage]?.removeValue(forKey: key)
+        setObject(nil, storage: storage, key: key)
         resourceVersion += 1
         var final = object
         final.setValue(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
@@ -543,11 +570,76 @@ public struct DevAPIStore: Sendable {
 
     private mutating func appendRecord(_ record: WatchRecord) {
         history.append(record)
+        undoLog?.steps.append(.appendedRecord)
         if history.count > historyCapacity + historyCapacity / 4 {
             let dropped = history.count - historyCapacity
             compactedThrough = history[dropped - 1].resourceVersion
+            undoLog?.steps.append(.droppedRecords(Array(history.prefix(dropped))))
             history.removeFirst(dropped)
         }
+    }
+
+    // MARK: The undo log
+
+    /// The scalars as they were when the transaction began, and each change since.
+    private struct UndoLog: Sendable {
+        var resourceVersion: UInt64
+        var compactedThrough: UInt64
+        var customTypes: [ResourceType]
+        var steps: [UndoStep] = []
+    }
+
+    private enum UndoStep: Sendable {
+        /// An object was set or removed; `previous` is what was there.
+        case object(StorageKey, ObjectName, previous: JSONValue?)
+        /// A whole resource's dictionary was created (previous nil) or removed.
+        case storage(StorageKey, previous: [ObjectName: JSONValue]?)
+        case appendedRecord
+        /// Records dropped from the front of the history (compaction).
+        case droppedRecords([WatchRecord])
+    }
+
+    /// The one place objects are stored or removed, so that the undo log sees every change.
+    private mutating func setObject(_ object: JSONValue?, storage: StorageKey, key: ObjectName) {
+        if undoLog != nil {
+            if objects[storage] == nil { undoLog?.steps.append(.storage(storage, previous: nil)) }
+            undoLog?.steps.append(.object(storage, key, previous: objects[storage]?[key]))
+        }
+        if let object {
+            objects[storage, default: [:]][key] = object
+        } else {
+            objects[storage]?.removeValue(forKey: key)
+        }
+    }
+
+    private mutating func removeStorage(_ storage: StorageKey) {
+        undoLog?.steps.append(.storage(storage, previous: objects[storage]))
+        objects.removeValue(forKey: storage)
+    }
+
+    /// Undoes the open transaction's steps, newest first, and restores its scalars.
+    private mutating func rollBack() {
+        guard let log = undoLog else { return }
+        undoLog = nil
+        for step in log.steps.reversed() {
+            switch step {
+            case .object(let storage, let key, let previous):
+                if let previous {
+                    objects[storage, default: [:]][key] = previous
+                } else {
+                    objects[storage]?.removeValue(forKey: key)
+                }
+            case .storage(let storage, let previous):
+                objects[storage] = previous
+            case .appendedRecord:
+                history.removeLast()
+            case .droppedRecords(let records):
+                history.insert(contentsOf: records, at: 0)
+            }
+        }
+        resourceVersion = log.resourceVersion
+        compactedThrough = log.compactedThrough
+        customTypes = log.customTypes
     }
 
     private mutating func refreshCustomTypes() {

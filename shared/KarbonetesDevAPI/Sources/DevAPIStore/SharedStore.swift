@@ -74,21 +74,21 @@ public final class SharedStore: Sendable {
         try state.withLock { state throws(Failure) in try body(state.store) }
     }
 
-    /// Runs a change and fans out what it committed. A body that throws commits nothing
-    /// (the store is a value: the copy is dropped).
+    /// Runs a change and fans out what it committed. The body works on the store in place
+    /// (a copy would make every write O(objects)); one that throws commits nothing, since
+    /// ``DevAPIStore/transaction(_:)`` undoes its changes.
     @discardableResult
     public func write<Result: Sendable, Failure: Error>(_ body: (inout DevAPIStore, Date) throws(Failure) -> Result) throws(Failure) -> Result {
         let now = clock()
         let gone = takeTerminated()
         let (result, slow) = try state.withLock { state throws(Failure) -> (Result, [@Sendable () -> Void]) in
             for id in gone { state.watchers.removeValue(forKey: id) }
-            var copy = state.store
-            let before = copy.resourceVersion
-            let result = try body(&copy, now)
-            state.store = copy
-            guard copy.resourceVersion != before else { return (result, []) }
+            let before = state.store.resourceVersion
+            let result = try state.store.transaction { store throws(Failure) in try body(&store, now) }
+            guard state.store.resourceVersion != before else { return (result, []) }
             state.changeCount += 1
-            return (result, Self.fanOut(copy.records(after: before), in: &state))
+            let committed = state.store.records(after: before)
+            return (result, Self.fanOut(committed, in: &state))
         }
         for finish in slow { finish() }
         return result
