@@ -48,7 +48,7 @@ public struct AdmissionReviewHandler: Sendable {
         }
         let review: IncomingReview
         do {
-            review = try KubernetesJSON.decoder.decode(IncomingReview.self, from: body)
+            review = try KubernetesJSON.decode(IncomingReview.self, from: body)
         } catch {
             metrics.errors.increment(labels: ["reason": "bad-request"])
             return failure(400, "request body is not an AdmissionReview: \(Self.describe(error))")
@@ -66,7 +66,12 @@ public struct AdmissionReviewHandler: Sendable {
             return failure(400, "AdmissionReview request has no uid")
         }
         let apiVersion = review.apiVersion ?? AdmissionReview.apiVersion
-        var log = logger.with(["request.uid": uid, "job.namespace": request.namespace ?? ""])
+        // Built only for a line that is written: merging metadata on every admission showed in profiles.
+        func log(_ job: Job?) -> Logger {
+            var metadata = ["request.uid": uid, "job.namespace": request.namespace ?? ""]
+            if let job { metadata["job.name"] = job.metadata.name ?? job.metadata.generateName ?? "" }
+            return logger.with(metadata)
+        }
 
         if let kind = request.kind, kind.group != "batch" || kind.kind != "Job" {
             return respond(uid: uid, apiVersion: apiVersion, patch: [], warnings: [], decision: "unchanged")
@@ -77,11 +82,10 @@ public struct AdmissionReviewHandler: Sendable {
             job = decoded
         case .failure(let message):
             metrics.errors.increment(labels: ["reason": "unreadable-job"])
-            log.warning("admitted a Job Karbonetes cannot read, unchanged", metadata: ["error": message])
+            if logger.isEnabled(.warning) { log(nil).warning("admitted a Job Karbonetes cannot read, unchanged", metadata: ["error": message]) }
             return respond(uid: uid, apiVersion: apiVersion, patch: [], warnings: ["carbon-aware: could not read the Job (\(message)); admitted unchanged"], decision: "unchanged")
         }
         if job.metadata.namespace == nil { job.metadata.namespace = request.namespace }
-        log = log.with(["job.name": job.metadata.name ?? job.metadata.generateName ?? ""])
 
         if AdmissionDecider.exemption(for: job, operation: request.operation) != nil {
             return respond(uid: uid, apiVersion: apiVersion, patch: [], warnings: [], decision: "unchanged")
@@ -90,8 +94,8 @@ public struct AdmissionReviewHandler: Sendable {
         let reading = await signal.reading(region: resolution.policy.region)
         let decision = AdmissionDecider.decide(job: job, operation: request.operation, policy: resolution, signal: reading, now: now())
         let warnings = decision.warnings.map { "carbon-aware: \($0)" }
-        if request.dryRun != true {
-            log.info("admission decided", metadata: [
+        if request.dryRun != true, logger.isEnabled(.info) {
+            log(job).info("admission decided", metadata: [
                 "decision": decision.outcome.metricLabel, "policy": resolution.policy.policyName ?? "built-in",
                 "region": resolution.policy.region, "warnings": decision.warnings.joined(separator: "; "),
             ])
@@ -100,16 +104,35 @@ public struct AdmissionReviewHandler: Sendable {
     }
 
     private func respond(uid: String, apiVersion: String, patch: [JSONPatchOperation], warnings: [String], decision: String) -> Result {
-        var response = AdmissionResponse(uid: uid, allowed: true, warnings: warnings.isEmpty ? nil : warnings)
+        Result(status: 200, body: Self.answer(uid: uid, apiVersion: apiVersion, patch: patch, warnings: warnings), decision: decision)
+    }
+
+    /// The AdmissionReview answer, written directly: the envelope is fixed, so only the uid,
+    /// the patch and the warnings vary. Byte for byte what `KubernetesJSON.encoder` writes for
+    /// the same ``AdmissionReview`` (a test holds it to that), at a fraction of the cost.
+    static func answer(uid: String, apiVersion: String, patch: [JSONPatchOperation], warnings: [String]) -> Data {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(patch.isEmpty ? 160 : 1024)
+        bytes.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSONValueWriter.appendString(apiVersion, to: &bytes)
+        bytes.append(contentsOf: #","kind":"AdmissionReview","response":{"allowed":true"#.utf8)
         if !patch.isEmpty {
-            // Encoding our own ops cannot fail: they are values we built.
-            let data = (try? KubernetesJSON.encoder.encode(patch)) ?? Data("[]".utf8)
-            response.patch = data.base64EncodedString()
-            response.patchType = "JSONPatch"
+            bytes.append(contentsOf: #","patch":""#.utf8)
+            bytes.append(contentsOf: patch.jsonData.base64EncodedData())
+            bytes.append(contentsOf: #"","patchType":"JSONPatch""#.utf8)
         }
-        let review = AdmissionReview(apiVersion: apiVersion, kind: AdmissionReview.kind, request: nil, response: response)
-        let body = (try? KubernetesJSON.encoder.encode(review)) ?? Data()
-        return Result(status: 200, body: body, decision: decision)
+        bytes.append(contentsOf: #","uid":"#.utf8)
+        JSONValueWriter.appendString(uid, to: &bytes)
+        if !warnings.isEmpty {
+            bytes.append(contentsOf: #","warnings":["#.utf8)
+            for (index, warning) in warnings.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                JSONValueWriter.appendString(warning, to: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(contentsOf: "}}".utf8)
+        return Data(bytes)
     }
 
     private func failure(_ status: Int, _ message: String) -> Result {

@@ -2,6 +2,7 @@ public import Foundation
 public import KarbonetesLifecycle
 public import KarbonetesLogging
 public import KarbonetesModels
+import Synchronization
 
 /// A per-region cache of the current signal (and, on request, the forecast).
 ///
@@ -36,6 +37,10 @@ public actor CachedSignal: Service {
     private var signals: [String: Entry<CarbonSignal>] = [:]
     private var forecasts: [String: Entry<CarbonForecast>] = [:]
     private var forecastRegions: Set<String> = []
+    /// The last good signal per region and when it was fetched, readable without entering the
+    /// actor: the webhook reads it on every admission from its connection's thread, and a hop
+    /// to the actor and back there cost more than the decision.
+    private let published = Mutex<[String: (value: CarbonSignal, fetchedAt: Date)]>([:])
 
     public init(fetcher: any SignalFetching, settings: Settings = Settings(), logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.fetcher = fetcher
@@ -45,7 +50,14 @@ public actor CachedSignal: Service {
     }
 
     /// The current reading for a region: fresh or stale-within-limit cache, else one fetch.
-    public func reading(region: String) async -> SignalReading {
+    public nonisolated func reading(region: String) async -> SignalReading {
+        if let fresh = published.withLock({ $0[region] }), now().timeIntervalSince(fresh.fetchedAt) < seconds(settings.ttl) {
+            return .available(fresh.value)
+        }
+        return await refreshedReading(region: region)
+    }
+
+    private func refreshedReading(region: String) async -> SignalReading {
         if let entry = signals[region], let value = entry.value, let fetchedAt = entry.fetchedAt, age(fetchedAt) < seconds(settings.ttl) {
             return .available(value)
         }
@@ -127,9 +139,11 @@ public actor CachedSignal: Service {
         var entry = signals[region, default: Entry()]
         entry.inFlight = nil
         if let value {
+            let fetchedAt = now()
             entry.value = value
-            entry.fetchedAt = now()
+            entry.fetchedAt = fetchedAt
             entry.lastError = nil
+            published.withLock { $0[region] = (value, fetchedAt) }
         } else {
             if entry.lastError == nil {
                 logger.warning("carbon signal fetch failed", metadata: ["signal.region": region, "error": error ?? ""])
@@ -171,7 +185,7 @@ public actor CachedSignal: Service {
 
     private func age(_ date: Date) -> Double { now().timeIntervalSince(date) }
 
-    private func seconds(_ duration: Duration) -> Double {
+    private nonisolated func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
