@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 // The shared runtime: everything a Karbonetes service needs around its own logic, so that no
 // service writes its own networking, logging or lifecycle. Small targets, one job each:
-// C shims, HTTP messages and parsing, TLS, the server, the client, metrics, logs, lifecycle,
+// C shims, HTTP messages and parsing, TLS, the server, the client, metrics, locks, logs, lifecycle,
 // flags and YAML.
 import PackageDescription
 
@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "CKarbonYAML", targets: ["CKarbonYAML"]),
         .library(name: "KarbonetesLogging", targets: ["KarbonetesLogging"]),
         .library(name: "KarbonetesMetrics", targets: ["KarbonetesMetrics"]),
+        .library(name: "KarbonetesLocks", targets: ["KarbonetesLocks"]),
         .library(name: "KarbonetesLifecycle", targets: ["KarbonetesLifecycle"]),
         .library(name: "KarbonetesCommandLine", targets: ["KarbonetesCommandLine"]),
         .library(name: "KarbonetesYAML", targets: ["KarbonetesYAML"]),
@@ -35,6 +36,7 @@ let package = Package(
         ),
         .target(name: "KarbonetesLogging"),
         .target(name: "KarbonetesMetrics"),
+        .target(name: "KarbonetesLocks"),
         .target(name: "KarbonetesLifecycle", dependencies: ["KarbonetesLogging"]),
         .target(name: "KarbonetesCommandLine", dependencies: ["KarbonetesLogging"]),
         .target(name: "KarbonetesYAML", dependencies: ["CKarbonYAML"]),
@@ -58,6 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "KarbonetesLoggingTests", dependencies: ["KarbonetesLogging"]),
         .testTarget(name: "KarbonetesMetricsTests", dependencies: ["KarbonetesMetrics"]),
+        .testTarget(name: "KarbonetesLocksTests", dependencies: ["KarbonetesLocks"]),
         .testTarget(name: "KarbonetesLifecycleTests", dependencies: ["KarbonetesLifecycle"]),
         .testTarget(name: "KarbonetesCommandLineTests", dependencies: ["KarbonetesCommandLine"]),
         .testTarget(name: "KarbonetesYAMLTests", dependencies: ["KarbonetesYAML"]),

@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "KarbonetesHTTP", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesHTTPClient", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesLifecycle", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesLocks", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesLogging", package: "KarbonetesRuntime"),
             ]
         ),

@@ -2,7 +2,7 @@ public import Foundation
 public import KarbonetesLifecycle
 public import KarbonetesLogging
 public import KarbonetesModels
-import Synchronization
+import KarbonetesLocks
 
 /// A per-region cache of the current signal (and, on request, the forecast).
 ///
@@ -39,8 +39,9 @@ public actor CachedSignal: Service {
     private var forecastRegions: Set<String> = []
     /// The last good signal per region and when it was fetched, readable without entering the
     /// actor: the webhook reads it on every admission from its connection's thread, and a hop
-    /// to the actor and back there cost more than the decision.
-    private let published = Mutex<[String: (value: CarbonSignal, fetchedAt: Date)]>([:])
+    /// to the actor and back there cost more than the decision. Behind a reader-writer lock:
+    /// with a `Mutex` the readers themselves contended.
+    private let published = ReadWriteLock<[String: (value: CarbonSignal, fetchedAt: Date)]>([:])
 
     public init(fetcher: any SignalFetching, settings: Settings = Settings(), logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.fetcher = fetcher
@@ -51,7 +52,7 @@ public actor CachedSignal: Service {
 
     /// The current reading for a region: fresh or stale-within-limit cache, else one fetch.
     public nonisolated func reading(region: String) async -> SignalReading {
-        if let fresh = published.withLock({ $0[region] }), now().timeIntervalSince(fresh.fetchedAt) < seconds(settings.ttl) {
+        if let fresh = published.read({ $0[region] }), now().timeIntervalSince(fresh.fetchedAt) < seconds(settings.ttl) {
             return .available(fresh.value)
         }
         return await refreshedReading(region: region)
@@ -143,7 +144,7 @@ public actor CachedSignal: Service {
             entry.value = value
             entry.fetchedAt = fetchedAt
             entry.lastError = nil
-            published.withLock { $0[region] = (value, fetchedAt) }
+            published.write { $0[region] = (value, fetchedAt) }
         } else {
             if entry.lastError == nil {
                 logger.warning("carbon signal fetch failed", metadata: ["signal.region": region, "error": error ?? ""])
