@@ -43,6 +43,7 @@ let package = Package(
             dependencies: [
                 "KarbonetesKubeClient",
                 .product(name: "KarbonetesModels", package: "KarbonetesModels"),
+                .product(name: "KarbonetesLocks", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesLogging", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesLifecycle", package: "KarbonetesRuntime"),
                 .product(name: "KarbonetesMetrics", package: "KarbonetesRuntime"),

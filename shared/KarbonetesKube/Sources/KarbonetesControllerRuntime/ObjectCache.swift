@@ -1,9 +1,11 @@
 public import KarbonetesModels
-import Synchronization
+import KarbonetesLocks
 
 /// An informer's in-memory copy of a resource, keyed by `namespace/name`, with secondary
 /// indexes (by namespace, by policy name, …) so that reconcilers read without calling the API
-/// server. Reads are safe from any task; only the informer writes.
+/// server. Reads are safe from any task and share a reader-writer lock: the webhook reads its
+/// policy cache on every admission from fifty connection threads, and behind a `Mutex` those
+/// readers contended with each other. Only the informer writes.
 public final class ObjectCache<Object: KubernetesObject>: Sendable {
     /// Maps an object to the index values it is found under.
     public typealias IndexFunction = @Sendable (Object) -> [String]
@@ -16,7 +18,7 @@ public final class ObjectCache<Object: KubernetesObject>: Sendable {
         var indices: [String: [String: Set<ObjectKey>]] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = ReadWriteLock(State())
     private let indexers: [String: IndexFunction]
 
     public init(indexers: [String: IndexFunction] = [:]) {
@@ -25,20 +27,20 @@ public final class ObjectCache<Object: KubernetesObject>: Sendable {
         self.indexers = all
     }
 
-    public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key] } }
+    public func get(_ key: ObjectKey) -> Object? { state.read { $0.objects[key] } }
 
     /// Every object, sorted by key so that callers iterate deterministically.
     public func list() -> [Object] {
-        state.withLock { state in state.objects.sorted { $0.key < $1.key }.map(\.value) }
+        state.read { state in state.objects.sorted { $0.key < $1.key }.map(\.value) }
     }
 
-    public func keys() -> [ObjectKey] { state.withLock { $0.objects.keys.sorted() } }
+    public func keys() -> [ObjectKey] { state.read { $0.objects.keys.sorted() } }
 
-    public var count: Int { state.withLock { $0.objects.count } }
+    public var count: Int { state.read { $0.objects.count } }
 
     /// The objects whose index function returned `value` for the index `name`.
     public func byIndex(_ name: String, _ value: String) -> [Object] {
-        state.withLock { state in
+        state.read { state in
             (state.indices[name]?[value] ?? []).sorted().compactMap { state.objects[$0] }
         }
     }
@@ -47,7 +49,7 @@ public final class ObjectCache<Object: KubernetesObject>: Sendable {
     @discardableResult
     func upsert(_ object: Object) -> Object? {
         let key = object.key
-        return state.withLock { state in
+        return state.write { state in
             let old = state.objects[key]
             if let old { unindex(old, key, &state) }
             state.objects[key] = object
@@ -58,7 +60,7 @@ public final class ObjectCache<Object: KubernetesObject>: Sendable {
 
     @discardableResult
     func remove(_ key: ObjectKey) -> Object? {
-        state.withLock { state in
+        state.write { state in
             guard let old = state.objects.removeValue(forKey: key) else { return nil }
             unindex(old, key, &state)
             return old
