@@ -10,7 +10,10 @@ import Synchronization
 /// wait on the API server: `record` puts the event in a bounded buffer and returns; ``run()``
 /// writes them. A repeat of the same object, type, reason and message patches the existing
 /// Event's `count` and `lastTimestamp` instead of creating another, as client-go's recorder
-/// aggregates. When the buffer is full the event is dropped and counted.
+/// aggregates. When the buffer is full the event is dropped and counted (``droppedCount``, and
+/// `droppedCounter` when given: drops are never silent). With a ``WritePriority``, each write
+/// first waits for the controller's foreground work to pause, so Events never delay it: they
+/// are written after a burst, from the buffer.
 public final class EventRecorder: Service, Sendable {
     public let component: String
     public let instance: String
@@ -19,6 +22,7 @@ public final class EventRecorder: Service, Sendable {
     private let clock: any KubeClock
     private let logger: Logger
     private let droppedCounter: Counter?
+    private let priority: WritePriority?
     private let stream: AsyncStream<Pending>
     private let continuation: AsyncStream<Pending>.Continuation
     private let dropped = Atomic<Int>(0)
@@ -61,8 +65,9 @@ public final class EventRecorder: Service, Sendable {
 
     public init(
         client: KubeClient, component: String, instance: String, capacity: Int = 1000, clock: any KubeClock = WallClock(),
-        logger: Logger = .disabled, droppedCounter: Counter? = nil
+        logger: Logger = .disabled, droppedCounter: Counter? = nil, priority: WritePriority? = nil
     ) {
+        self.priority = priority
         self.client = client
         self.component = component
         self.instance = instance
@@ -98,6 +103,7 @@ public final class EventRecorder: Service, Sendable {
     /// dropped, never retried in a loop that would hold up the others.
     public func run() async throws {
         for await pending in stream {
+            await priority?.waitForTurn()
             await write(pending)
         }
     }

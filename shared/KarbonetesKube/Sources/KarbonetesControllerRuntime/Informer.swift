@@ -93,6 +93,21 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
         addHandler { event in await queue.add(event.object.key) }
     }
 
+    /// Feeds the key of each added or updated object that `predicate` accepts into a work
+    /// queue (controller-runtime's predicates): a filter on the object's state, so that
+    /// changes a reconcile has nothing to do about (its own writes among them) do not occupy a
+    /// worker. Deletes are not enqueued: a reconcile of a key that is gone does nothing.
+    public func enqueue(into queue: WorkQueue<ObjectKey>, where predicate: @escaping @Sendable (Object) -> Bool) {
+        addHandler { event in
+            switch event {
+            case .added(let object), .updated(_, let object):
+                if predicate(object) { await queue.add(object.key) }
+            case .deleted:
+                break
+            }
+        }
+    }
+
     /// True once the first list is in the cache.
     public var hasSynced: Bool { state.withLock { $0.synced } }
 
