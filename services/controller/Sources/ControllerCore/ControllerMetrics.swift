@@ -11,6 +11,10 @@ public struct ControllerMetrics: Sendable {
     public let reconcileErrors: Counter
     public let emissionsAvoided: Counter
     public let isLeader: Gauge
+    public let eventsDropped: Counter
+
+    /// Not in `MetricNames.Controller` yet (KarbonetesModels); move it there with the others.
+    public static let eventsDroppedName = "karbonetes_controller_events_dropped_total"
 
     public init(registry: MetricsRegistry) {
         heldJobs = registry.gauge(MetricNames.Controller.heldJobs, help: "Jobs held for a greener window.", labelNames: ["namespace", "policy"])
@@ -27,5 +31,6 @@ public struct ControllerMetrics: Sendable {
             MetricNames.Controller.emissionsAvoided,
             help: "Estimated gCO2eq avoided: (intensity at submission - intensity at release) x the Job's energy estimate.")
         isLeader = registry.gauge(MetricNames.Controller.isLeader, help: "1 while this replica leads and writes.")
+        eventsDropped = registry.counter(Self.eventsDroppedName, help: "Kubernetes Events not written because the recorder's buffer was full.")
     }
 }

@@ -30,6 +30,7 @@ public struct JobReleaser: Sendable {
     private let logger: Logger
     private let now: @Sendable () -> Date
     private let announced = AnnouncedHolds()
+    private let gaugeLabels = GaugeLabels()
 
     public init(
         cache: any JobCache, writer: any JobWriter, policies: any PolicyLookup, signal: any SignalProvider, events: any EventSink,
@@ -83,9 +84,9 @@ public struct JobReleaser: Sendable {
                 let deadline = decision.deadline ?? next
                 return .requeue(after: max(0.05, min(next, deadline).timeIntervalSince(current)))
             }
-            let released: Job
+            var released = job
             do {
-                released = try await writer.patch(key, decision.patch)
+                released.metadata = try await writer.patch(key, decision.patch)
             } catch {
                 switch error.kind {
                 case .notFound:
@@ -109,7 +110,7 @@ public struct JobReleaser: Sendable {
                     return .retry(error.description)
                 }
             }
-            record(release: released, original: job, pool: pool, kind: kind, reason: reason, decision: decision, policy: policy, at: current)
+            record(release: job, pool: pool, reason: reason, decision: decision, policy: policy, at: current)
             let message = Self.releaseMessage(pool: pool, kind: kind, reason: reason, intensity: decision.intensity)
             await events.record(released, type: .normal, reason: "Released", message: message)
             log.info("released", metadata: ["pool": pool.name, "reason": reason.rawValue, "intensity": decision.intensity.map { String($0) } ?? ""])
@@ -117,7 +118,8 @@ public struct JobReleaser: Sendable {
         }
     }
 
-    private func record(release: Job, original: Job, pool: PoolDirective, kind: ReleaseDecider.PoolKind, reason: ReleaseReason, decision: ReleaseDecider.Decision, policy: ResolvedPolicy, at time: Date) {
+    /// `original` is the Job as it was held (its submission time and intensity).
+    private func record(release original: Job, pool: PoolDirective, reason: ReleaseReason, decision: ReleaseDecider.Decision, policy: ResolvedPolicy, at time: Date) {
         metrics.releases.increment(labels: ["reason": reason.rawValue, "pool": pool.name])
         if let created = original.metadata.annotation(CarbonAnnotations.cronJobScheduledTimestamp).flatMap(RFC3339.parse) ?? original.metadata.creationTimestamp {
             metrics.releaseDelay.observe(max(0, time.timeIntervalSince(created)))
@@ -144,22 +146,42 @@ public struct JobReleaser: Sendable {
         }
     }
 
-    /// Recomputes the held-Jobs gauges from the cache: per namespace and policy, and those
-    /// past their deadline. Called periodically; cheap (a scan of held Jobs only, since the
-    /// cache holds only managed Jobs).
+    /// Recomputes the held-Jobs gauges from the cache's held Jobs.
     public func updateHeldGauges() {
+        updateHeldGauges(held: cache.heldJobs())
+    }
+
+    /// Recomputes the held-Jobs gauges from `held` (Jobs that are not held are skipped): per
+    /// namespace and policy, and those past their deadline. A namespace and policy that no
+    /// longer holds any Job goes to 0 (it kept its last count before). Called once a poll
+    /// interval with the list the region wake read, so the cache is scanned once.
+    public func updateHeldGauges(held: [Job]) {
         let current = now()
         var counts: [[String: String]: Int] = [:]
         var pastDeadline = 0
-        for job in cache.allJobs() where job.metadata.annotation(CarbonAnnotations.state) == CarbonState.deferred.rawValue && job.isSuspended && !job.isFinished {
+        for job in held where HeldJobs.isHeld(job) {
             let labels = ["namespace": job.metadata.namespace ?? "", "policy": PolicyResolver.requestedPolicyName(for: job)]
             counts[labels, default: 0] += 1
             if let deadline = job.metadata.annotation(CarbonAnnotations.deadline).flatMap(RFC3339.parse), deadline < current.addingTimeInterval(-30) {
                 pastDeadline += 1
             }
         }
+        for labels in gaugeLabels.replace(with: Set(counts.keys)) { metrics.heldJobs.set(0, labels: labels) }
         for (labels, count) in counts { metrics.heldJobs.set(Double(count), labels: labels) }
         metrics.heldPastDeadline.set(Double(pastDeadline))
+    }
+}
+
+/// The label sets the held gauge was last set for, so that those no longer counted are zeroed.
+final class GaugeLabels: Sendable {
+    private let current = Mutex<Set<[String: String]>>([])
+
+    /// Stores `labels` and returns the label sets that were there and are not in it.
+    func replace(with labels: Set<[String: String]>) -> Set<[String: String]> {
+        current.withLock { current in
+            defer { current = labels }
+            return current.subtracting(labels)
+        }
     }
 }
 

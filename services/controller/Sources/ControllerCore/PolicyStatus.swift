@@ -30,7 +30,7 @@ public enum PolicyStatus {
     /// `default`.
     public static func heldCounts(_ jobs: [Job]) -> [ObjectKey: Int] {
         var counts: [ObjectKey: Int] = [:]
-        for job in jobs where job.metadata.annotation(CarbonAnnotations.state) == CarbonState.deferred.rawValue && job.isSuspended && !job.isFinished {
+        for job in jobs where HeldJobs.isHeld(job) {
             counts[ObjectKey(namespace: job.metadata.namespace, name: PolicyResolver.requestedPolicyName(for: job)), default: 0] += 1
         }
         return counts

@@ -3,13 +3,16 @@ public import KarbonetesModels
 /// Reads held Jobs from the informer's cache (never from the API per reconcile).
 public protocol JobCache: Sendable {
     func job(_ key: ObjectKey) -> Job?
-    /// Every Job in the cache, for the held-Jobs gauge and for waking a region's Jobs.
-    func allJobs() -> [Job]
+    /// The held Jobs (``HeldJobs/isHeld(_:)``), for the held-Jobs gauge and for waking a
+    /// region's Jobs; may include others, which callers skip.
+    func heldJobs() -> [Job]
 }
 
 /// The controller's only writes to Jobs: one JSON patch, and a fresh read after a conflict.
 public protocol JobWriter: Sendable {
-    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> Job
+    /// Returns the written Job's metadata: all the reconciler needs of the answer (the Event's
+    /// reference), and decoding only it spares a full Job decode per release.
+    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> ObjectMeta
     func fetch(_ key: ObjectKey) async throws(JobWriteError) -> Job?
 }
 

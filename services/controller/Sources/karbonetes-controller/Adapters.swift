@@ -5,20 +5,27 @@ import KarbonetesKubeClient
 import KarbonetesModels
 import KarbonetesSignalClient
 
-/// The informer's cache of managed Jobs, as the reconciler reads it.
+/// The informer's cache of managed Jobs, as the reconciler reads it. The informer must be
+/// made with the ``HeldJobs/index`` indexer.
 struct InformerJobCache: JobCache {
     let informer: Informer<Job>
     func job(_ key: ObjectKey) -> Job? { informer.cache.get(key) }
-    func allJobs() -> [Job] { informer.cache.list() }
+    func heldJobs() -> [Job] { informer.cache.byIndex(HeldJobs.indexName, HeldJobs.indexValue) }
+}
+
+/// A Job's answer read for its metadata only: a release needs nothing else of it, and the
+/// full `Job` decode (spec, template, affinity) was a large part of each release's CPU.
+struct MetadataOnly: Codable, Sendable {
+    var metadata: ObjectMeta
 }
 
 /// Writes through the API server, mapping its answers onto what the reconciler acts on.
 struct KubeJobWriter: JobWriter {
     let client: KubeClient
 
-    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> Job {
+    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> ObjectMeta {
         do {
-            return try await client.patch(Job.self, .jobs, namespace: key.namespace, name: key.name, patch: .json(operations))
+            return try await client.patch(MetadataOnly.self, .jobs, namespace: key.namespace, name: key.name, patch: .json(operations)).metadata
         } catch {
             throw Self.classify(error, key: key)
         }

@@ -18,6 +18,8 @@ struct LeaderWork: Sendable {
     let client: KubeClient
     let workers: Int
     let pollInterval: Duration
+    /// Marks reconciles as foreground work, for the Event recorder to wait on.
+    let priority: WritePriority
     let logger: Logger
 
     func run() async throws {
@@ -35,7 +37,10 @@ struct LeaderWork: Sendable {
 
     private func work() async {
         while let key = await queue.get() {
+            // Events wait while reconciles run, so they never compete with a burst of releases.
+            priority.begin()
             let result = await releaser.reconcile(key)
+            priority.end()
             switch result {
             case .done:
                 await queue.forget(key)
@@ -54,7 +59,8 @@ struct LeaderWork: Sendable {
         var detector = GreenFlipDetector()
         let lookup = policies
         while !Task.isCancelled {
-            let held = jobs.cache.list()
+            // One scan of the held index a poll, shared by the wake, the gauges and the status.
+            let held = jobs.cache.byIndex(HeldJobs.indexName, HeldJobs.indexValue)
             for (region, keys) in HeldJobsByRegion.group(held, policies: lookup) {
                 guard case .available(let current) = await signal.reading(region: region) else { continue }
                 let greenNow = keys.first.flatMap(jobs.cache.get).map { PolicyResolver.resolve(job: $0, policies: lookup).policy.isGreen(current) } ?? current.green
@@ -63,7 +69,7 @@ struct LeaderWork: Sendable {
                     for key in keys { await queue.add(key) }
                 }
             }
-            releaser.updateHeldGauges()
+            releaser.updateHeldGauges(held: held)
             await writePolicyStatus(held: held)
             try await Task.sleep(for: pollInterval)
         }

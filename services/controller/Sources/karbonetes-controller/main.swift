@@ -27,10 +27,12 @@ do {
     let client = try KubeClient(
         config: kubeConfig, qps: configuration.qps, burst: configuration.burst, userAgent: "karbonetes-controller/\(ControllerVersion.current)",
         logger: logger, onRequest: KubeClient.counting(into: apiRequests))
-    let jobs = Informer(Job.self, client: client, labelSelector: CarbonAnnotations.managedSelector, logger: logger)
+    let jobs = Informer(
+        Job.self, client: client, labelSelector: CarbonAnnotations.managedSelector, indexers: [HeldJobs.indexName: HeldJobs.index], logger: logger)
     let policies = Informer(CarbonAwarePolicy.self, client: client, logger: logger)
     let queue = WorkQueue<ObjectKey>(name: "held-jobs")
-    jobs.enqueue(into: queue)
+    // Only Jobs the reconciler can act on: a release's own MODIFIED event is not reconciled again.
+    jobs.enqueue(into: queue, where: HeldJobs.needsReconcile)
     policies.addHandler { event in
         // A policy change can change any of its namespace's decisions: look at them again.
         for job in jobs.cache.byIndex(ObjectCache<Job>.namespaceIndex, event.object.metadata.namespace ?? "") {
@@ -42,7 +44,12 @@ do {
         settings: .init(ttl: configuration.signalPollInterval, staleLimit: configuration.signalStaleLimit), logger: logger)
     let hostname = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
     let identity = "\(hostname)_\(UUID().uuidString.prefix(8).lowercased())"
-    let recorder = EventRecorder(client: client, component: "karbonetes-controller", instance: identity, logger: logger)
+    // Events give way to reconciles (they follow a burst of releases, from a buffer large enough
+    // for one Event per held Job); drops are counted in karbonetes_controller_events_dropped_total.
+    let priority = WritePriority()
+    let recorder = EventRecorder(
+        client: client, component: "karbonetes-controller", instance: identity, capacity: 20_000, logger: logger,
+        droppedCounter: metrics.eventsDropped, priority: priority)
     let events = RecorderEventSink(recorder: recorder)
     let releaser = JobReleaser(
         cache: InformerJobCache(informer: jobs), writer: KubeJobWriter(client: client), policies: policies,
@@ -61,7 +68,7 @@ do {
         elector: elector,
         work: LeaderWork(
             queue: queue, releaser: releaser, jobs: jobs, policies: policies, signal: signal, client: client, workers: configuration.workers,
-            pollInterval: configuration.signalPollInterval, logger: logger))
+            pollInterval: configuration.signalPollInterval, priority: priority, logger: logger))
     var router = Router()
     router.addMetrics(registry)
     router.addHealthChecks { jobs.hasSynced && policies.hasSynced }

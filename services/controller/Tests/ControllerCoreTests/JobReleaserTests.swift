@@ -44,10 +44,10 @@ final class FakeJobAPI: JobCache, JobWriter {
     func stored(_ key: ObjectKey) -> Job? { state.withLock { try? $0.stored[key]?.decode(as: Job.self) } }
 
     func job(_ key: ObjectKey) -> Job? { state.withLock { try? $0.cached[key]?.decode(as: Job.self) } }
-    func allJobs() -> [Job] { state.withLock { $0.cached.values.compactMap { try? $0.decode(as: Job.self) } } }
+    func heldJobs() -> [Job] { state.withLock { $0.cached.values.compactMap { try? $0.decode(as: Job.self) } } }
 
-    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> Job {
-        let result: Result<Job, JobWriteError> = state.withLock { state in
+    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> ObjectMeta {
+        let result: Result<ObjectMeta, JobWriteError> = state.withLock { state in
             guard let current = state.stored[key] else { return .failure(JobWriteError(kind: .notFound, key: key, message: "not found")) }
             let patched: JSONValue
             do {
@@ -63,7 +63,7 @@ final class FakeJobAPI: JobCache, JobWriter {
             let written = try! JSONPatchApplier.apply([.replace("/metadata/resourceVersion", .string(String(state.version)))], to: patched)
             state.stored[key] = written
             state.cached[key] = written
-            return .success(try! written.decode(as: Job.self))
+            return .success(try! written.decode(as: Job.self).metadata)
         }
         return try result.get()
     }
@@ -222,6 +222,67 @@ struct JobReleaserTests {
         let metrics = ControllerMetrics(registry: registry)
         #expect(metrics.heldJobs.value(labels: ["namespace": "batch", "policy": "default"]) == 2)
         #expect(metrics.heldPastDeadline.value() == 1)
+    }
+
+    @Test("a namespace and policy whose last held Job was released goes back to 0 held")
+    func heldGaugeGoesToZero() async {
+        let api = FakeJobAPI()
+        let registry = MetricsRegistry()
+        let releaser = releaser(api, signal: .available(SignalFixture.dirty(at: now)), registry: registry)
+        releaser.updateHeldGauges(held: [heldJob(deadlineIn: 3600, name: "a").job, heldJob(deadlineIn: 3600, name: "b").job])
+        let metrics = ControllerMetrics(registry: registry)
+        #expect(metrics.heldJobs.value(labels: ["namespace": "batch", "policy": "default"]) == 2)
+        releaser.updateHeldGauges(held: [])
+        #expect(metrics.heldJobs.value(labels: ["namespace": "batch", "policy": "default"]) == 0)
+    }
+
+    @Test("the Released Event refers to the Job as written (its new resourceVersion)")
+    func releasedEventReference() async throws {
+        let api = FakeJobAPI()
+        api.create(heldJob(deadlineIn: 3600))
+        let events = ReferencedEvents()
+        let releaser = JobReleaser(
+            cache: api, writer: api, policies: StaticPolicies([]), signal: FixedSignalProvider(current: .available(SignalFixture.green(at: now))),
+            events: events, metrics: ControllerMetrics(registry: MetricsRegistry()), logger: .disabled, now: { now })
+        #expect(await releaser.reconcile(key) == .done)
+        let written = try #require(api.stored(key))
+        #expect(events.versions == [written.metadata.resourceVersion])
+    }
+}
+
+/// Records the resourceVersion of each Event's Job.
+final class ReferencedEvents: EventSink {
+    private let seen = Mutex<[String?]>([])
+    func record(_ job: Job, type: EventType, reason: String, message: String) async {
+        seen.withLock { $0.append(job.metadata.resourceVersion) }
+    }
+    var versions: [String?] { seen.withLock { $0 } }
+}
+
+@Suite("Which Jobs are held and which changes are reconciled")
+struct HeldJobsTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var job: JobFixture
+        var wantHeld: Bool
+        var wantReconcile: Bool
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "held by the webhook", job: heldJob(deadlineIn: 60), wantHeld: true, wantReconcile: true),
+        Case(name: "held, release-now asked", job: heldJob(deadlineIn: 60).annotated(CarbonAnnotations.releaseNow, "true"), wantHeld: true, wantReconcile: true),
+        Case(name: "released by the controller", job: heldJob(deadlineIn: 60).annotated(CarbonAnnotations.state, CarbonState.released.rawValue).suspended(false), wantHeld: false, wantReconcile: false),
+        Case(name: "deferred but unsuspended by a user", job: heldJob(deadlineIn: 60).suspended(false), wantHeld: false, wantReconcile: true),
+        Case(name: "carbon-aware, never held", job: JobFixture.carbonAware(name: "c"), wantHeld: false, wantReconcile: false),
+    ]
+
+    @Test("held Jobs are indexed, and only deferred ones are reconciled on a change", arguments: cases)
+    func heldAndReconciled(_ testCase: Case) {
+        let job = testCase.job.job
+        #expect(HeldJobs.isHeld(job) == testCase.wantHeld)
+        #expect(HeldJobs.index(job) == (testCase.wantHeld ? [HeldJobs.indexValue] : []))
+        #expect(HeldJobs.needsReconcile(job) == testCase.wantReconcile)
     }
 }
 
