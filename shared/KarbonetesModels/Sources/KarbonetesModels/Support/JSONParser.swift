@@ -22,8 +22,7 @@ extension JSONValue {
         let result: Result<JSONValue, JSONParseError> = data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             do throws(JSONParseError) {
-                let tape = try JSONTape(bytes)
-                return .success(try tape.value(at: 0))
+                return .success(try JSONTape(bytes).value(at: 0))
             } catch {
                 return .failure(error)
             }
@@ -41,7 +40,11 @@ extension JSONValue {
 /// pass. Nothing is converted until it is read: a decoder that needs a dozen fields of a Job
 /// creates a dozen strings, not the thousand of the whole AdmissionReview, and skips a subtree
 /// (the containers of a pod spec) in one step, because each container token knows where it ends.
-struct JSONTape {
+///
+/// A class over a raw token buffer rather than a struct holding an array: decoders read tokens
+/// millions of times a second, and every read through an array inside a shared reference cost
+/// a retain and a release.
+final class JSONTape {
     enum Kind: UInt8 {
         case null, `true`, `false`, number, string, array, object
     }
@@ -58,17 +61,43 @@ struct JSONTape {
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
-    private(set) var tokens: [Token] = []
+    private(set) var tokens: UnsafeMutablePointer<Token>
+    private(set) var tokenCount = 0
+    private var capacity: Int
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
-        guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "the document is over 2 GiB") }
         self.bytes = bytes
-        var scanner = Scanner(bytes: bytes)
-        tokens.reserveCapacity(bytes.count / 12)
+        capacity = max(16, bytes.count / 10)
+        tokens = .allocate(capacity: capacity)
+        guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "the document is over 2 GiB") }
+        var scanner = Scanner(bytes: bytes, tape: self)
         scanner.skipWhitespace()
-        try scanner.scanValue(into: &tokens, depth: 0)
+        try scanner.scanValue(depth: 0)
         scanner.skipWhitespace()
         guard scanner.index == bytes.count else { throw scanner.fail("unexpected data after the JSON value") }
+    }
+
+    deinit { tokens.deallocate() }
+
+    @inline(__always)
+    fileprivate func append(_ token: Token) {
+        if tokenCount == capacity { grow() }
+        tokens[tokenCount] = token
+        tokenCount += 1
+    }
+
+    private func grow() {
+        let larger = UnsafeMutablePointer<Token>.allocate(capacity: capacity * 2)
+        larger.moveInitialize(from: tokens, count: tokenCount)
+        tokens.deallocate()
+        tokens = larger
+        capacity *= 2
+    }
+
+    /// Records where the container at `index` ends and how many members it has.
+    fileprivate func close(_ index: Int, count: Int32) {
+        tokens[index].end = Int32(tokenCount)
+        tokens[index].count = count
     }
 
     /// The index of the token after the value at `index` (its whole subtree, for a container).
@@ -212,6 +241,7 @@ struct JSONTape {
 /// The one pass over the bytes that checks the grammar and records the tokens.
 private struct Scanner {
     let bytes: UnsafeBufferPointer<UInt8>
+    let tape: JSONTape
     var index = 0
 
     func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
@@ -225,27 +255,27 @@ private struct Scanner {
         }
     }
 
-    mutating func scanValue(into tokens: inout [JSONTape.Token], depth: Int) throws(JSONParseError) {
+    mutating func scanValue(depth: Int) throws(JSONParseError) {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         let start = Int32(index)
         switch bytes[index] {
-        case UInt8(ascii: "{"): try scanObject(into: &tokens, depth: depth + 1)
-        case UInt8(ascii: "["): try scanArray(into: &tokens, depth: depth + 1)
+        case UInt8(ascii: "{"): try scanObject(depth: depth + 1)
+        case UInt8(ascii: "["): try scanArray(depth: depth + 1)
         case UInt8(ascii: "\""):
             let escaped = try scanString()
-            tokens.append(JSONTape.Token(kind: .string, escaped: escaped, start: start + 1, end: Int32(index - 1)))
+            tape.append(JSONTape.Token(kind: .string, escaped: escaped, start: start + 1, end: Int32(index - 1)))
         case UInt8(ascii: "t"):
             try expectLiteral("true")
-            tokens.append(JSONTape.Token(kind: .true, escaped: false, start: start, end: Int32(index)))
+            tape.append(JSONTape.Token(kind: .true, escaped: false, start: start, end: Int32(index)))
         case UInt8(ascii: "f"):
             try expectLiteral("false")
-            tokens.append(JSONTape.Token(kind: .false, escaped: false, start: start, end: Int32(index)))
+            tape.append(JSONTape.Token(kind: .false, escaped: false, start: start, end: Int32(index)))
         case UInt8(ascii: "n"):
             try expectLiteral("null")
-            tokens.append(JSONTape.Token(kind: .null, escaped: false, start: start, end: Int32(index)))
+            tape.append(JSONTape.Token(kind: .null, escaped: false, start: start, end: Int32(index)))
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             try scanNumber()
-            tokens.append(JSONTape.Token(kind: .number, escaped: false, start: start, end: Int32(index)))
+            tape.append(JSONTape.Token(kind: .number, escaped: false, start: start, end: Int32(index)))
         default:
             throw fail("unexpected character \(Self.describe(bytes[index]))")
         }
@@ -261,10 +291,10 @@ private struct Scanner {
         index += count
     }
 
-    private mutating func scanObject(into tokens: inout [JSONTape.Token], depth: Int) throws(JSONParseError) {
+    private mutating func scanObject(depth: Int) throws(JSONParseError) {
         guard depth <= JSONValue.maximumParseDepth else { throw fail("nested deeper than \(JSONValue.maximumParseDepth) levels") }
-        let container = tokens.count
-        tokens.append(JSONTape.Token(kind: .object, escaped: false, start: Int32(index), end: 0))
+        let container = tape.tokenCount
+        tape.append(JSONTape.Token(kind: .object, escaped: false, start: Int32(index), end: 0))
         index += 1
         var count: Int32 = 0
         skipWhitespace()
@@ -277,12 +307,12 @@ private struct Scanner {
                 guard bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted object key") }
                 let keyStart = Int32(index + 1)
                 let escaped = try scanString()
-                tokens.append(JSONTape.Token(kind: .string, escaped: escaped, start: keyStart, end: Int32(index - 1)))
+                tape.append(JSONTape.Token(kind: .string, escaped: escaped, start: keyStart, end: Int32(index - 1)))
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
                 index += 1
                 skipWhitespace()
-                try scanValue(into: &tokens, depth: depth)
+                try scanValue(depth: depth)
                 count += 1
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unexpected end of input in an object") }
@@ -297,14 +327,13 @@ private struct Scanner {
                 }
             }
         }
-        tokens[container].end = Int32(tokens.count)
-        tokens[container].count = count
+        tape.close(container, count: count)
     }
 
-    private mutating func scanArray(into tokens: inout [JSONTape.Token], depth: Int) throws(JSONParseError) {
+    private mutating func scanArray(depth: Int) throws(JSONParseError) {
         guard depth <= JSONValue.maximumParseDepth else { throw fail("nested deeper than \(JSONValue.maximumParseDepth) levels") }
-        let container = tokens.count
-        tokens.append(JSONTape.Token(kind: .array, escaped: false, start: Int32(index), end: 0))
+        let container = tape.tokenCount
+        tape.append(JSONTape.Token(kind: .array, escaped: false, start: Int32(index), end: 0))
         index += 1
         var count: Int32 = 0
         skipWhitespace()
@@ -313,7 +342,7 @@ private struct Scanner {
         } else {
             elements: while true {
                 skipWhitespace()
-                try scanValue(into: &tokens, depth: depth)
+                try scanValue(depth: depth)
                 count += 1
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unexpected end of input in an array") }
@@ -328,8 +357,7 @@ private struct Scanner {
                 }
             }
         }
-        tokens[container].end = Int32(tokens.count)
-        tokens[container].count = count
+        tape.close(container, count: count)
     }
 
     /// At the opening quote; leaves `index` after the closing one. Returns whether an escape
@@ -338,6 +366,8 @@ private struct Scanner {
         index += 1
         var escaped = false
         while index < bytes.count {
+            skipPlainBytes()
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
@@ -373,6 +403,24 @@ private struct Scanner {
             index += 1
         }
         throw fail("unterminated string")
+    }
+
+    /// Skips eight bytes at a time while none of them is a quote, a backslash or a control
+    /// character (most of a JSON document is string bytes that need no look).
+    @inline(__always)
+    private mutating func skipPlainBytes() {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        guard let base = bytes.baseAddress else { return }
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let special =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            guard special & highs == 0 else { return }
+            index += 8
+        }
     }
 
     private mutating func checkedHex4() throws(JSONParseError) -> UInt32 {

@@ -19,7 +19,7 @@ extension KubernetesJSON {
             }
             // The decoders point into `raw`: they must not outlive this closure, and do not,
             // since a model keeps what it decoded, never its decoder.
-            return try TapeDecoder(document: TapeDocument(tape), index: 0, parent: nil, key: nil).decodeValue(type)
+            return try TapeDecoder(tape: tape, index: 0, parent: nil, key: nil).decodeValue(type)
         }
     }
 }
@@ -36,29 +36,22 @@ private struct PathKey: CodingKey {
     }
 }
 
-/// The tape, shared by every decoder of one document.
-private final class TapeDocument {
-    let tape: JSONTape
-    init(_ tape: JSONTape) { self.tape = tape }
-}
-
 /// The decoder of the value at one token. The coding path is a parent link, rebuilt only when
 /// an error needs it, so a successful decode builds no paths.
 private final class TapeDecoder: Decoder, SingleValueDecodingContainer {
-    let document: TapeDocument
+    let tape: JSONTape
     let index: Int
     let parent: TapeDecoder?
     let key: (any CodingKey)?
 
-    init(document: TapeDocument, index: Int, parent: TapeDecoder?, key: (any CodingKey)?) {
-        self.document = document
+    init(tape: JSONTape, index: Int, parent: TapeDecoder?, key: (any CodingKey)?) {
+        self.tape = tape
         self.index = index
         self.parent = parent
         self.key = key
     }
 
-    var tape: JSONTape { document.tape }
-    var kind: JSONTape.Kind { document.tape.tokens[index].kind }
+    var kind: JSONTape.Kind { tape.tokens[index].kind }
 
     var codingPath: [any CodingKey] {
         var path: [any CodingKey] = []
@@ -73,7 +66,7 @@ private final class TapeDecoder: Decoder, SingleValueDecodingContainer {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func child(_ index: Int, key: any CodingKey) -> TapeDecoder {
-        TapeDecoder(document: document, index: index, parent: self, key: key)
+        TapeDecoder(tape: tape, index: index, parent: self, key: key)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -107,10 +100,14 @@ private final class TapeDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type, at: index, path: codingPath) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(type) }
 
+    /// Looked up once: comparing with `[String: String].self` in place instantiates the
+    /// dictionary's generic metadata on every call.
+    private static let stringMapType = ObjectIdentifier([String: String].self)
+
     /// The value as `T`, with the special cases of ``KubernetesJSON/decoder`` and `JSONDecoder`.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if T.self == String.self { return try string(at: index, path: codingPath) as! T }
-        if T.self == [String: String].self { return try stringMap() as! T }
+        if ObjectIdentifier(T.self) == Self.stringMapType { return try stringMap() as! T }
         if T.self == JSONValue.self {
             do {
                 return try tape.value(at: index) as! T
