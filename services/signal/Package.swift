@@ -27,6 +27,7 @@ let package = Package(
                 .product(name: "KarbonetesModels", package: "KarbonetesModels"),
                 .product(name: "KarbonetesCarbon", package: "KarbonetesCarbon"),
                 .product(name: "KarbonetesLifecycle", package: "KarbonetesRuntime"),
+                .product(name: "KarbonetesLocks", package: "KarbonetesRuntime"),
             ]
         ),
         .target(

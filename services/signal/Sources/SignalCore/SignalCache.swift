@@ -1,5 +1,5 @@
 public import Foundation
-import Synchronization
+import KarbonetesLocks
 
 /// How long values are fresh, how long a stale one may still be served, and how soon a failed
 /// provider is asked again.
@@ -102,8 +102,8 @@ public actor SignalCache {
     private let onFetch: @Sendable (FetchEvent) -> Void
     private var entries: [String: Entry] = [:]
     /// The last good value per region, readable without entering the actor, so a request for a
-    /// fresh value costs one lock and no executor hop.
-    private let lastGood = Mutex<[String: (snapshot: ProviderSnapshot, fetchedAt: Date)]>([:])
+    /// fresh value costs one shared (reader-writer) lock and no executor hop.
+    private let lastGood = ReadWriteLock<[String: (snapshot: ProviderSnapshot, fetchedAt: Date)]>([:])
 
     public init(
         providers: [String: any CarbonProvider],
@@ -121,7 +121,7 @@ public actor SignalCache {
     /// failed within its backoff).
     public nonisolated func value(for region: String) async throws -> CachedValue {
         let now = clock.now()
-        if let value = lastGood.withLock({ $0[region] }), now < expiry(of: value) {
+        if let value = lastGood.read({ $0[region] }), now < expiry(of: value) {
             return CachedValue(
                 snapshot: value.snapshot, fetchedAt: value.fetchedAt,
                 age: max(0, now.timeIntervalSince(value.fetchedAt)), stale: false)
@@ -205,7 +205,7 @@ public actor SignalCache {
             let snapshot = try await provider.fetch(now: clock.now())
             let now = clock.now()
             entries[region, default: Entry()].value = (snapshot, now)
-            lastGood.withLock { $0[region] = (snapshot, now) }
+            lastGood.write { $0[region] = (snapshot, now) }
             entries[region, default: Entry()].lastError = nil
             entries[region, default: Entry()].nextAttempt = .distantPast
             onFetch(
