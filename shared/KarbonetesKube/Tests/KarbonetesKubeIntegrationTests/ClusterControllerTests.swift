@@ -100,7 +100,7 @@ struct ClusterControllerTests {
             group.addTask { try await informer.run() }
             try await informer.waitForSync()
             #expect(informer.cache.count == 20)
-            server.stop()
+            await server.stop()
             try await Task.sleep(for: .milliseconds(300))
             server = try DevAPIProcess(directory: folder, port: port)
             try await server.start()
@@ -126,7 +126,7 @@ struct ClusterControllerTests {
             group.cancelAll()
             try await group.waitForAll()
         }
-        server.stop()
+        await server.stop()
     }
 
     @Test("an informer follows writes made by another client, then its cache equals a fresh list")

@@ -69,16 +69,36 @@ final class DevAPIProcess: @unchecked Sendable {
         guard line.contains("ready on") else { throw DevAPIStartFailure(line: line) }
     }
 
-    /// SIGTERM, wait; the data folder is removed unless it was handed in.
-    func stop() {
+    /// SIGTERM, then waits for the exit on a dispatch thread, never on the cooperative pool
+    /// (two threads here: a blocking `waitUntilExit()` on one of them stalled every other test
+    /// task, which is how the informer soak flaked under load); the data folder is removed
+    /// unless it was handed in.
+    func stop() async {
+        let process = self.process
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    process.waitUntilExit()
+                    continuation.resume()
+                }
+            }
         }
         if removesDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    deinit { stop() }
+    /// Never blocks (a deinit can run on the cooperative pool): a server that was not stopped
+    /// gets SIGTERM, and its folder is removed once it has exited, on a dispatch thread.
+    deinit {
+        let process = self.process
+        let folder = removesDirectory ? directory : nil
+        guard process.isRunning || folder != nil else { return }
+        if process.isRunning { process.terminate() }
+        DispatchQueue.global().async {
+            process.waitUntilExit()
+            if let folder { try? FileManager.default.removeItem(atPath: folder) }
+        }
+    }
 
     /// A client from the kubeconfig the server wrote: the path a service takes.
     func client(qps: Double = 200, burst: Int = 400) throws -> KubeClient {
@@ -164,7 +184,7 @@ final class TestCluster: @unchecked Sendable {
     /// Deletes the test's namespace (on a real cluster) and stops the dev API server.
     func stop() async {
         if let devapi {
-            devapi.stop()
+            await devapi.stop()
         } else {
             try? await client.delete(.namespaces, name: namespace, options: DeleteOptions(propagationPolicy: .background))
         }
