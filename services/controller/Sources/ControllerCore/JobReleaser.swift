@@ -86,7 +86,7 @@ public struct JobReleaser: Sendable {
             }
             var released = job
             do {
-                released.metadata = try await writer.patch(key, decision.patch)
+                released.metadata.resourceVersion = try await writer.patch(key, decision.patch)
             } catch {
                 switch error.kind {
                 case .notFound:

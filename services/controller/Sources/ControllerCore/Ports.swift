@@ -10,9 +10,9 @@ public protocol JobCache: Sendable {
 
 /// The controller's only writes to Jobs: one JSON patch, and a fresh read after a conflict.
 public protocol JobWriter: Sendable {
-    /// Returns the written Job's metadata: all the reconciler needs of the answer (the Event's
-    /// reference), and decoding only it spares a full Job decode per release.
-    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> ObjectMeta
+    /// Returns the written Job's resourceVersion: all the reconciler needs of the answer (the
+    /// Event's reference), and reading only it spares a full Job decode per release.
+    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> String?
     func fetch(_ key: ObjectKey) async throws(JobWriteError) -> Job?
 }
 

@@ -13,19 +13,25 @@ struct InformerJobCache: JobCache {
     func heldJobs() -> [Job] { informer.cache.byIndex(HeldJobs.indexName, HeldJobs.indexValue) }
 }
 
-/// A Job's answer read for its metadata only: a release needs nothing else of it, and the
-/// full `Job` decode (spec, template, affinity) was a large part of each release's CPU.
-struct MetadataOnly: Codable, Sendable {
-    var metadata: ObjectMeta
+/// A written Job's answer read for its resourceVersion only: a release needs nothing else of
+/// it, and decoding the whole `Job` (spec, template, affinity), or even its `ObjectMeta`
+/// (annotations, labels), was a large part of each release's CPU (perf, bench-controller).
+struct WrittenVersion: Codable, Sendable {
+    struct Metadata: Codable, Sendable {
+        var resourceVersion: String?
+    }
+
+    var metadata: Metadata?
 }
 
 /// Writes through the API server, mapping its answers onto what the reconciler acts on.
 struct KubeJobWriter: JobWriter {
     let client: KubeClient
 
-    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> ObjectMeta {
+    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> String? {
         do {
-            return try await client.patch(MetadataOnly.self, .jobs, namespace: key.namespace, name: key.name, patch: .json(operations)).metadata
+            return try await client.patch(WrittenVersion.self, .jobs, namespace: key.namespace, name: key.name, patch: .json(operations))
+                .metadata?.resourceVersion
         } catch {
             throw Self.classify(error, key: key)
         }

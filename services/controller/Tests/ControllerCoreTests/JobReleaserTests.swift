@@ -46,8 +46,8 @@ final class FakeJobAPI: JobCache, JobWriter {
     func job(_ key: ObjectKey) -> Job? { state.withLock { try? $0.cached[key]?.decode(as: Job.self) } }
     func heldJobs() -> [Job] { state.withLock { $0.cached.values.compactMap { try? $0.decode(as: Job.self) } } }
 
-    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> ObjectMeta {
-        let result: Result<ObjectMeta, JobWriteError> = state.withLock { state in
+    func patch(_ key: ObjectKey, _ operations: [JSONPatchOperation]) async throws(JobWriteError) -> String? {
+        let result: Result<String?, JobWriteError> = state.withLock { state in
             guard let current = state.stored[key] else { return .failure(JobWriteError(kind: .notFound, key: key, message: "not found")) }
             let patched: JSONValue
             do {
@@ -63,7 +63,7 @@ final class FakeJobAPI: JobCache, JobWriter {
             let written = try! JSONPatchApplier.apply([.replace("/metadata/resourceVersion", .string(String(state.version)))], to: patched)
             state.stored[key] = written
             state.cached[key] = written
-            return .success(try! written.decode(as: Job.self).metadata)
+            return .success(try! written.decode(as: Job.self).metadata.resourceVersion)
         }
         return try result.get()
     }
