@@ -5,13 +5,15 @@
 # bench/RESULTS.md from their last lines (key=value pairs) with bench/webhook/write-results.py.
 # A benchmark that fails is reported as failed in RESULTS.md; the others still run.
 # BENCH_NOTES: a sentence for RESULTS.md about the run (what else you saw running, say).
+# BENCH_ONLY="bench-controller ...": re-run only those and keep the others' last outputs, so one
+# benchmark can be refreshed without the hour of the rest (RESULTS.md gives each one's start time).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/.cache/bench"
-rm -rf "$out"
-mkdir -p "$out"
 benches=(bench-http bench-signal bench-webhook bench-controller)
+if [ -z "${BENCH_ONLY:-}" ]; then rm -rf "$out"; fi
+mkdir -p "$out"
 
 # What else runs: the load average and the busiest processes over one second (top's second
 # frame: ps's %CPU is a lifetime average), summed by command name.
@@ -23,6 +25,10 @@ snapshot() {
 
 for bench in "${benches[@]}"; do
   status_file="$out/$bench.status"
+  if [ -n "${BENCH_ONLY:-}" ] && ! grep -qw -- "$bench" <<<"$BENCH_ONLY"; then
+    [ -f "$status_file" ] || echo "status=missing" >"$status_file"
+    continue
+  fi
   if ! grep -qE "^$bench:" "$root"/mk/*.mk; then
     echo "== make bench: $bench is not defined by any mk/*.mk: missing"
     echo "status=missing" >"$status_file"
