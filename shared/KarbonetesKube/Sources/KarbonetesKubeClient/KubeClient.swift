@@ -167,10 +167,12 @@ public struct KubeClient: Sendable {
         subresource: String? = nil
     ) async throws -> T {
         let described = Self.describe(resource, namespace: namespace, name: name)
+        // Written directly (the same bytes KubernetesJSON.encoder writes): JSONEncoder over the
+        // Codable JSONValue was 12% of the controller's CPU while it released (perf).
         let body: Data =
             switch patch {
-            case .json(let operations): try encode(operations, object: described)
-            case .merge(let value), .strategicMerge(let value): try encode(value, object: described)
+            case .json(let operations): operations.jsonData
+            case .merge(let value), .strategicMerge(let value): JSONValueWriter.data(value)
             }
         var headers = HTTPHeaders()
         headers.add("Content-Type", patch.contentType)
@@ -329,9 +331,11 @@ public struct KubeClient: Sendable {
         }
     }
 
+    /// Through KarbonetesModels' token tape (what KubernetesJSON.decoder reads, a few times
+    /// cheaper): every answer and list goes through here.
     private func decode<T: Decodable>(_ type: T.Type, _ data: Data, object: String) throws -> T {
         do {
-            return try KubernetesJSON.decoder.decode(type, from: data)
+            return try KubernetesJSON.decode(type, from: data)
         } catch {
             throw KubeClientError.undecodable(object, error)
         }

@@ -23,7 +23,8 @@ public struct KubeWatch<Object: Codable & Sendable>: AsyncSequence, Sendable {
             while let line = try await lines.next() {
                 if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) { continue }
                 do {
-                    return try KubernetesJSON.decoder.decode(WatchEvent<Object>.self, from: line)
+                    // The token tape, not JSONDecoder: an informer decodes every change it sees.
+                    return try KubernetesJSON.decode(WatchEvent<Object>.self, from: line)
                 } catch {
                     throw KubeClientError.malformedWatchEvent(object, line: line, error)
                 }
