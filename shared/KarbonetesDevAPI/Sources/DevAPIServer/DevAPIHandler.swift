@@ -230,7 +230,7 @@ public struct DevAPIHandler: HTTPHandler {
     }
 
     static func encodeLine(_ value: JSONValue) -> Data {
-        var data = JSONWriter.data(value)
+        var data = JSONValueWriter.data(value)
         data.append(UInt8(ascii: "\n"))
         return data
     }
@@ -363,7 +363,7 @@ public struct DevAPIHandler: HTTPHandler {
     }
 
     private func json(_ value: JSONValue, status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse.jsonData(JSONWriter.data(value), status: status)
+        HTTPResponse.jsonData(JSONValueWriter.data(value), status: status)
     }
 
     private func failure(_ error: StoreError) -> HTTPResponse {

@@ -445,9 +445,9 @@ public struct DevAPIStore: Sendable {
         public var resourceVersion: UInt64
         public var objects: [Entry]
 
-        /// The data file's bytes, written with ``JSONWriter`` (readable with `JSONDecoder`).
+        /// The data file's bytes, written with `JSONValueWriter` (readable with `JSONDecoder`).
         public var jsonData: Data {
-            JSONWriter.data([
+            JSONValueWriter.data([
                 "resourceVersion": .number(Double(resourceVersion)),
                 "objects": .array(objects.map { ["storage": ["group": .string($0.storage.group), "resource": .string($0.storage.resource)], "object": $0.object] }),
             ])

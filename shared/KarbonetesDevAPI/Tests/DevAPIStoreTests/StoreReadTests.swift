@@ -149,19 +149,3 @@ struct StoreReadTests {
         #expect(merged["args"] == ["3"])
     }
 }
-
-@Suite("JSONWriter")
-struct JSONWriterTests {
-    static let values: [JSONValue] = [
-        ["b": 1, "a": [true, false, .null], "c": "x/y \"q\" \\ \n\t\u{01} é"],
-        ["n": 1.5, "big": 1e300, "neg": -3, "tiny": 0.000001, "empty": [:], "list": []],
-        .string("only"), 42,
-    ]
-
-    @Test("writes what KubernetesJSON.encoder writes, and decodes back to the same value", arguments: values)
-    func matchesEncoder(_ value: JSONValue) throws {
-        let written = JSONWriter.data(value)
-        #expect(try KubernetesJSON.decoder.decode(JSONValue.self, from: written) == value)
-        #expect(String(decoding: written, as: UTF8.self) == String(decoding: try KubernetesJSON.encoder.encode(value), as: UTF8.self))
-    }
-}
