@@ -58,6 +58,7 @@ struct LeaderWork: Sendable {
     private func watchRegionsAndStatus() async throws {
         var detector = GreenFlipDetector()
         let lookup = policies
+        var releasedBefore = releaser.releasedCount
         while !Task.isCancelled {
             // One scan of the held index a poll, shared by the wake, the gauges and the status.
             let held = jobs.cache.byIndex(HeldJobs.indexName, HeldJobs.indexValue)
@@ -70,6 +71,11 @@ struct LeaderWork: Sendable {
                 }
             }
             releaser.updateHeldGauges(held: held)
+            let releasedNow = releaser.releasedCount
+            if releasedNow > releasedBefore {
+                logger.info("released held Jobs", metadata: ["released": String(releasedNow - releasedBefore), "held": String(held.count)])
+                releasedBefore = releasedNow
+            }
             await writePolicyStatus(held: held)
             try await Task.sleep(for: pollInterval)
         }

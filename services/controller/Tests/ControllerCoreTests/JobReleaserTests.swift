@@ -118,7 +118,7 @@ struct JobReleaserTests {
         #expect(events.reasons == ["Released"])
     }
 
-    @Test("a green grid releases to the green pool, and reconciling again writes nothing")
+    @Test("a green grid releases to the green pool, and reconciling again writes nothing (nor counts a release)")
     func greenOnce() async throws {
         let api = FakeJobAPI()
         api.create(heldJob(deadlineIn: 3600))
@@ -126,6 +126,7 @@ struct JobReleaserTests {
         #expect(await releaser.reconcile(key) == .done)
         #expect(await releaser.reconcile(key) == .done)
         #expect(api.writes == 1)
+        #expect(releaser.releasedCount == 1)
         #expect(api.stored(key)?.metadata.annotation(CarbonAnnotations.releaseReason) == "green-window")
     }
 
