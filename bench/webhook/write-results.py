@@ -128,12 +128,18 @@ def section_http(values):
 
 
 def section_signal(values):
-    rows = [["paced (~1,000/s)", show(values.get("paced_rps")), show(values.get("paced_p50_ms"), " ms"), show(values.get("paced_p99_ms"), " ms")],
-            ["unpaced (saturation)", show(values.get("max_rps")), "", show(values.get("max_p99_ms"), " ms")]]
-    lines = ["`GET /v1/signal` served from the cache, plain HTTP. This benchmark has no reference server: its figure stands beside its target.", ""]
-    lines += table(["load", "req/s", "p50", "p99"], rows)
+    rows = [["paced (~1,000/s)", show(values.get("paced_rps")), show(values.get("paced_p50_ms"), " ms"), show(values.get("paced_p99_ms"), " ms"),
+             show(values.get("nginx_paced_rps")), show(values.get("nginx_paced_p50_ms"), " ms"), show(values.get("nginx_paced_p99_ms"), " ms")],
+            ["unpaced (saturation)", show(values.get("max_rps")), "", show(values.get("max_p99_ms"), " ms"),
+             show(values.get("nginx_max_rps")), "", show(values.get("nginx_max_p99_ms"), " ms")]]
+    lines = [f"`GET /v1/signal` served from the cache, plain HTTP, beside nginx answering the same bytes from memory in the same run "
+             f"(medians of {show(values.get('rounds'))} rounds after a warm-up; the CPU per request is the signal server's).", ""]
+    lines += table(["load", "Karbonetes req/s", "p50", "p99", "nginx req/s", "p50", "p99"], rows)
     target = values.get("target_p99_ms", "1")
-    lines += ["", f"p99 at ~1,000/s over the {target} ms target: **{ratio(values.get('paced_p99_ms'), target)}** (target met: {show(values.get('target_met'))}); error lines: {show(values.get('error_lines'))}."]
+    lines += ["", f"p99 at ~1,000/s: **{show(values.get('paced_p99_ms'), ' ms')}** against the {target} ms target (met: **{show(values.get('target_met'))}**); "
+              f"Karbonetes over nginx: p99 {show(values.get('ratio_paced_p99_vs_nginx'))}, saturation requests/s {show(values.get('ratio_max_rps_vs_nginx'))}; "
+              f"the runtime server's own `/healthz` at the same pace: p99 {show(values.get('healthz_paced_p99_ms'), ' ms')}; "
+              f"CPU per request {show(values.get('server_cpu_us_per_request'), ' µs')}; error lines: {show(values.get('error_lines'))}."]
     return lines
 
 

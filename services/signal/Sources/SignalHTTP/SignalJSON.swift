@@ -6,55 +6,39 @@ public import KarbonetesModels
 /// keys, RFC 3339 seconds, no escaped slashes); a test compares the two.
 public enum SignalJSON {
     public static func encode(_ signal: CarbonSignal) -> Data {
-        var out = "{\"ageSeconds\":"
+        var out: [UInt8] = []
         out.reserveCapacity(320)
-        number(signal.ageSeconds, into: &out)
-        out += ",\"green\":" + (signal.green ? "true" : "false")
-        out += ",\"intensity\":"
-        number(signal.intensity, into: &out)
-        if let next = signal.nextGreenStart { out += ",\"nextGreenStart\":\"" + RFC3339.format(next) + "\"" }
-        out += ",\"observedAt\":\"" + RFC3339.format(signal.observedAt) + "\""
-        out += ",\"region\":"
-        string(signal.region, into: &out)
-        out += ",\"rule\":"
-        string(signal.rule, into: &out)
-        out += ",\"source\":"
-        string(signal.source, into: &out)
-        out += ",\"stale\":" + (signal.stale ? "true" : "false")
+        func key(_ name: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        }
+        func time(_ date: Date) { JSONValueWriter.appendString(RFC3339.format(date), to: &out) }
+        key("{\"ageSeconds\":")
+        JSONValueWriter.appendNumber(signal.ageSeconds, to: &out)
+        key(signal.green ? ",\"green\":true" : ",\"green\":false")
+        key(",\"intensity\":")
+        JSONValueWriter.appendNumber(signal.intensity, to: &out)
+        if let next = signal.nextGreenStart {
+            key(",\"nextGreenStart\":")
+            time(next)
+        }
+        key(",\"observedAt\":")
+        time(signal.observedAt)
+        key(",\"region\":")
+        JSONValueWriter.appendString(signal.region, to: &out)
+        key(",\"rule\":")
+        JSONValueWriter.appendString(signal.rule, to: &out)
+        key(",\"source\":")
+        JSONValueWriter.appendString(signal.source, to: &out)
+        key(signal.stale ? ",\"stale\":true" : ",\"stale\":false")
         if let threshold = signal.threshold {
-            out += ",\"threshold\":"
-            number(threshold, into: &out)
+            key(",\"threshold\":")
+            JSONValueWriter.appendNumber(threshold, to: &out)
         }
-        out += ",\"windowEnd\":\"" + RFC3339.format(signal.windowEnd) + "\""
-        out += ",\"windowStart\":\"" + RFC3339.format(signal.windowStart) + "\"}"
-        return Data(out.utf8)
-    }
-
-    /// As `JSONEncoder` writes a finite `Double`: its shortest spelling, without a `.0`.
-    static func number(_ value: Double, into out: inout String) {
-        var text = value.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        out += text
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped, as `JSONEncoder` does.
-    static func string(_ value: String, into out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        key(",\"windowEnd\":")
+        time(signal.windowEnd)
+        key(",\"windowStart\":")
+        time(signal.windowStart)
+        out.append(UInt8(ascii: "}"))
+        return Data(out)
     }
 }

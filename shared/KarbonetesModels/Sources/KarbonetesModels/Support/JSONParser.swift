@@ -259,8 +259,8 @@ private struct Scanner {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         let start = Int32(index)
         switch bytes[index] {
-        case UInt8(ascii: "{"): try scanObject(depth: depth + 1)
-        case UInt8(ascii: "["): try scanArray(depth: depth + 1)
+        case UInt8(ascii: "{"): try scanContainer(depth: depth + 1, isObject: true)
+        case UInt8(ascii: "["): try scanContainer(depth: depth + 1, isObject: false)
         case UInt8(ascii: "\""):
             let escaped = try scanString()
             tape.append(JSONTape.Token(kind: .string, escaped: escaped, start: start + 1, end: Int32(index - 1)))
@@ -291,18 +291,25 @@ private struct Scanner {
         index += count
     }
 
-    private mutating func scanObject(depth: Int) throws(JSONParseError) {
+    /// An object or an array: its token, then its members (a key token and a value each) or
+    /// elements, then where it ends and how many it has.
+    private mutating func scanContainer(depth: Int, isObject: Bool) throws(JSONParseError) {
         guard depth <= JSONValue.maximumParseDepth else { throw fail("nested deeper than \(JSONValue.maximumParseDepth) levels") }
+        let what = isObject ? "an object" : "an array"
+        let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
         let container = tape.tokenCount
-        tape.append(JSONTape.Token(kind: .object, escaped: false, start: Int32(index), end: 0))
+        tape.append(JSONTape.Token(kind: isObject ? .object : .array, escaped: false, start: Int32(index), end: 0))
         index += 1
         var count: Int32 = 0
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+        if index < bytes.count, bytes[index] == close {
             index += 1
-        } else {
-            members: while true {
-                skipWhitespace()
+            tape.close(container, count: count)
+            return
+        }
+        while true {
+            skipWhitespace()
+            if isObject {
                 guard index < bytes.count else { throw fail("unexpected end of input in an object") }
                 guard bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted object key") }
                 let keyStart = Int32(index + 1)
@@ -312,52 +319,21 @@ private struct Scanner {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
                 index += 1
                 skipWhitespace()
-                try scanValue(depth: depth)
-                count += 1
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input in an object") }
-                switch bytes[index] {
-                case UInt8(ascii: ","):
-                    index += 1
-                case UInt8(ascii: "}"):
-                    index += 1
-                    break members
-                default:
-                    throw fail("expected ',' or '}' in an object")
-                }
+            }
+            try scanValue(depth: depth)
+            count += 1
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of input in \(what)") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == close {
+                index += 1
+                tape.close(container, count: count)
+                return
+            } else {
+                throw fail(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
             }
         }
-        tape.close(container, count: count)
-    }
-
-    private mutating func scanArray(depth: Int) throws(JSONParseError) {
-        guard depth <= JSONValue.maximumParseDepth else { throw fail("nested deeper than \(JSONValue.maximumParseDepth) levels") }
-        let container = tape.tokenCount
-        tape.append(JSONTape.Token(kind: .array, escaped: false, start: Int32(index), end: 0))
-        index += 1
-        var count: Int32 = 0
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-        } else {
-            elements: while true {
-                skipWhitespace()
-                try scanValue(depth: depth)
-                count += 1
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input in an array") }
-                switch bytes[index] {
-                case UInt8(ascii: ","):
-                    index += 1
-                case UInt8(ascii: "]"):
-                    index += 1
-                    break elements
-                default:
-                    throw fail("expected ',' or ']' in an array")
-                }
-            }
-        }
-        tape.close(container, count: count)
     }
 
     /// At the opening quote; leaves `index` after the closing one. Returns whether an escape
