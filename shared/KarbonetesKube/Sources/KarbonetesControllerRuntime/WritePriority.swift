@@ -11,6 +11,11 @@ import Synchronization
 /// ``waitForTurn()`` before each write, which returns once no foreground work has run for
 /// `quietPeriod`, or after `maxDeferral` at the latest, so that a controller that is never
 /// idle still writes its Events (one every `maxDeferral` while it stays busy).
+///
+/// The quiet period is short (20 ms) on purpose: a burst keeps every worker busy back to
+/// back, so it has no such gap and its Events wait; a steadily loaded controller (timers of
+/// thousands of held Jobs firing tens of times a second, each reconcile a millisecond) has
+/// many, so its Events are not held back to one per `maxDeferral` and dropped.
 public final class WritePriority: Sendable {
     public let quietPeriod: Duration
     public let maxDeferral: Duration
@@ -23,7 +28,7 @@ public final class WritePriority: Sendable {
 
     private let state: Mutex<State>
 
-    public init(quietPeriod: Duration = .milliseconds(200), maxDeferral: Duration = .seconds(30), clock: any KubeClock = WallClock()) {
+    public init(quietPeriod: Duration = .milliseconds(20), maxDeferral: Duration = .seconds(30), clock: any KubeClock = WallClock()) {
         self.quietPeriod = quietPeriod
         self.maxDeferral = maxDeferral
         self.clock = clock

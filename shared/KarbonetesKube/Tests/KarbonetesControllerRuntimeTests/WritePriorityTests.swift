@@ -27,6 +27,20 @@ struct WritePriorityTests {
         #expect(priority.isQuiet)
     }
 
+    @Test("by default a gap of a few tens of milliseconds between reconciles is enough for background work")
+    func steadyLoad() async throws {
+        let clock = ManualClock()
+        let priority = WritePriority(clock: clock)
+        priority.begin()
+        priority.end()
+        #expect(!priority.isQuiet)
+        let waiter = Task { await priority.waitForTurn() }
+        try await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(25))
+        await waiter.value
+        #expect(priority.isQuiet)
+    }
+
     @Test("background work goes after maxDeferral even while foreground work never pauses")
     func maxDeferral() async throws {
         let clock = ManualClock()
