@@ -54,6 +54,27 @@ struct EventRecorderTests {
         #expect(verbs == ["POST", "PATCH", "PATCH", "POST"])
     }
 
+    @Test("past the aggregate limit the least recently used Event is forgotten: its repeat is a new Event, a recent one's a patch")
+    func forgetsLeastRecentlyUsed() async throws {
+        let recorder = EventRecorder(client: client, component: "c", instance: "i", clock: clock, aggregateLimit: 3)
+        func job(_ name: String) -> Job { Job(metadata: ObjectMeta(name: name, namespace: "batch", uid: "uid-\(name)")) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await recorder.run() }
+            for name in ["a", "b", "c"] { recorder.record(job(name), type: .normal, reason: "Held", message: "m") }
+            recorder.record(job("a"), type: .normal, reason: "Held", message: "m")  // a is now the most recent
+            recorder.record(job("d"), type: .normal, reason: "Held", message: "m")  // forgets b, the least recent
+            recorder.record(job("a"), type: .normal, reason: "Held", message: "m")  // still known: a patch
+            recorder.record(job("b"), type: .normal, reason: "Held", message: "m")  // forgotten: a new Event
+            recorder.finish()
+            try await group.waitForAll()
+        }
+        let verbs = await server.requests.map { $0.method }
+        #expect(verbs == ["POST", "POST", "POST", "PATCH", "POST", "PATCH", "POST"])
+        let stored = try await events()
+        #expect(stored.filter { $0.involvedObject.name == "a" }.map(\.count) == [3])
+        #expect(stored.filter { $0.involvedObject.name == "b" }.count == 2)
+    }
+
     @Test("a repeat of an Event that expired on the server creates a new one")
     func expiredEvent() async throws {
         let recorder = EventRecorder(client: client, component: "c", instance: "i", clock: clock)
