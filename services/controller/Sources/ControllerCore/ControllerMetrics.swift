@@ -13,9 +13,6 @@ public struct ControllerMetrics: Sendable {
     public let isLeader: Gauge
     public let eventsDropped: Counter
 
-    /// Not in `MetricNames.Controller` yet (KarbonetesModels); move it there with the others.
-    public static let eventsDroppedName = "karbonetes_controller_events_dropped_total"
-
     public init(registry: MetricsRegistry) {
         heldJobs = registry.gauge(MetricNames.Controller.heldJobs, help: "Jobs held for a greener window.", labelNames: ["namespace", "policy"])
         releases = registry.counter(MetricNames.Controller.releases, help: "Held Jobs released, by reason and pool.", labelNames: ["reason", "pool"])
@@ -31,6 +28,6 @@ public struct ControllerMetrics: Sendable {
             MetricNames.Controller.emissionsAvoided,
             help: "Estimated gCO2eq avoided: (intensity at submission - intensity at release) x the Job's energy estimate.")
         isLeader = registry.gauge(MetricNames.Controller.isLeader, help: "1 while this replica leads and writes.")
-        eventsDropped = registry.counter(Self.eventsDroppedName, help: "Kubernetes Events not written because the recorder's buffer was full.")
+        eventsDropped = registry.counter(MetricNames.Controller.eventsDropped, help: "Kubernetes Events not written because the recorder's buffer was full.")
     }
 }

@@ -18,6 +18,7 @@ public enum MetricNames {
         public static let apiRequests = "karbonetes_controller_api_requests_total"
         public static let emissionsAvoided = "karbonetes_controller_emissions_avoided_grams_total"
         public static let isLeader = "karbonetes_controller_is_leader"
+        public static let eventsDropped = "karbonetes_controller_events_dropped_total"
     }
 
     public enum Signal {
