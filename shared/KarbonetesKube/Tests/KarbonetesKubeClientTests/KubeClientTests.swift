@@ -199,6 +199,19 @@ struct KubeClientRequestTests {
         #expect(queries[1]["continue"] != nil)
     }
 
+    @Test("the fake API server pages a list from its first page's snapshot: a delete between pages skips nothing")
+    func pagingIsASnapshot() async throws {
+        let server = FakeAPIServer()
+        let client = KubeClient(transport: server)
+        for index in 0..<6 { _ = try await client.create(job("j\(index)")) }
+        let first = try await client.list(Job.self, namespace: "batch", options: ListOptions(limit: 3))
+        #expect(first.items.map(\.metadata.name) == ["j0", "j1", "j2"])
+        try await client.delete(.jobs, namespace: "batch", name: "j1")
+        let second = try await client.list(Job.self, namespace: "batch", options: ListOptions(limit: 3, continue: first.metadata.continue))
+        #expect(second.items.map(\.metadata.name) == ["j3", "j4", "j5"])
+        #expect(second.metadata.resourceVersion == first.metadata.resourceVersion)
+    }
+
     @Test("a watch decodes events as they come, including bookmarks and the ERROR event of a compaction")
     func watch() async throws {
         let server = FakeAPIServer()
