@@ -71,29 +71,12 @@ public enum ControllerBenchmark {
             log("controller ready and holding \(Int(await controller.metric("karbonetes_controller_held_jobs") ?? 0)) Jobs")
             let writesBefore = await controllerWrites(controller)
 
-            let startVersion = try await client.list(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 1)).metadata.resourceVersion
-            let counter = WriteCounter(names: Set(plans.map(\.key.name)))
-            let (releaseSeconds, spreadSeconds): (Double, Double) = try await withThrowingTaskGroup(of: Void.self) { group in
-                let watch = try await client.watch(Job.self, .jobs, namespace: namespace, options: WatchOptions(resourceVersion: startVersion))
-                group.addTask {
-                    for try await event in watch {
-                        guard event.type == .modified, let job = event.object else { continue }
-                        counter.record(job)
-                    }
-                }
-                let flip = ContinuousClock.now
+            let (counter, flip) = try await countReleases(of: Set(plans.map(\.key.name)), namespace: namespace, client: client, limit: .seconds(600), settle: .seconds(2)) {
                 try await environment.signal?.setGreen(true)
-                let limit = flip + .seconds(600)
-                while counter.released < jobs, ContinuousClock.now < limit {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                let last = counter.lastReleaseAt ?? ContinuousClock.now
-                let spread = last - (counter.firstReleaseAt ?? flip)
-                // Any second write would come within a poll interval or two.
-                try await Task.sleep(for: .seconds(2))
-                group.cancelAll()
-                return (seconds(last - flip), seconds(spread))
             }
+            let last = counter.lastReleaseAt ?? ContinuousClock.now
+            let releaseSeconds = seconds(last - flip)
+            let spreadSeconds = seconds(last - (counter.firstReleaseAt ?? flip))
             let released = counter.released
             guard released == jobs else { throw HarnessError.request("the benchmark's release", detail: "only \(released) of \(jobs) released") }
             let writes = counter.writes
@@ -125,16 +108,7 @@ public enum ControllerBenchmark {
             let decision = ReleaseDecider.decide(job: job, policy: PolicyResolver.resolve(job: job, named: nil, fallback: nil), signal: signal, now: now)
             return (job.key, decision.patch)
         }
-        let startVersion = try await client.list(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 1)).metadata.resourceVersion
-        let counter = WriteCounter(names: Set(patches.map(\.0.name)))
-        let watch = try await client.watch(Job.self, .jobs, namespace: namespace, options: WatchOptions(resourceVersion: startVersion))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for try await event in watch {
-                    guard event.type == .modified, let job = event.object else { continue }
-                    counter.record(job)
-                }
-            }
+        let (counter, _) = try await countReleases(of: Set(patches.map(\.0.name)), namespace: namespace, client: client, limit: .seconds(60), settle: .zero) {
             var iterator = patches.makeIterator()
             try await withThrowingTaskGroup(of: Void.self) { senders in
                 func addNext() -> Bool {
@@ -145,16 +119,42 @@ public enum ControllerBenchmark {
                 for _ in 0..<workers where !addNext() { break }
                 while try await senders.next() != nil { _ = addNext() }
             }
-            let limit = ContinuousClock.now + .seconds(60)
-            while counter.released < patches.count, ContinuousClock.now < limit {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            group.cancelAll()
         }
         guard counter.released == patches.count, let first = counter.firstReleaseAt, let last = counter.lastReleaseAt else {
             throw HarnessError.request("the raw patch loop", detail: "the watch saw \(counter.released) of \(patches.count) releases")
         }
         return Double(patches.count - 1) / max(seconds(last - first), 0.001)
+    }
+
+    /// Opens a watch on `namespace` from its current version, runs `start`, and counts every
+    /// write to the Jobs named `names` until all are released (or `limit` passes), then for
+    /// `settle` more, so that a second write would be seen. Both phases are timed through it,
+    /// so the API server feeds, and this process decodes, the same watch in each. Returns the
+    /// counts and the instant `start` was called.
+    static func countReleases(
+        of names: Set<String>, namespace: String, client: KubeClient, limit: Duration, settle: Duration, start: () async throws -> Void
+    ) async throws -> (WriteCounter, ContinuousClock.Instant) {
+        let startVersion = try await client.list(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 1)).metadata.resourceVersion
+        let counter = WriteCounter(names: names)
+        let watch = try await client.watch(Job.self, .jobs, namespace: namespace, options: WatchOptions(resourceVersion: startVersion))
+        let started = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await event in watch {
+                    guard event.type == .modified, let job = event.object else { continue }
+                    counter.record(job)
+                }
+            }
+            let started = ContinuousClock.now
+            try await start()
+            let deadline = started + limit
+            while counter.released < names.count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: settle)
+            group.cancelAll()
+            return started
+        }
+        return (counter, started)
     }
 
     static func controllerWrites(_ controller: ControllerInstance) async -> Double {
