@@ -49,15 +49,9 @@ for port in $swift_port $go_port $nginx_port; do
   done
 done
 
-# Latency in milliseconds from wrk's "50%    1.23ms" style figures.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-    else { printf "%s", v }
-  }'
-}
+# to_ms, ratio
+# shellcheck source=bench/lib/wrk-figures.sh
+source "$root/bench/lib/wrk-figures.sh"
 
 # run_wrk NAME MODE URL: records NAME_MODE_rps, _p50, _p99.
 declare -A figures
@@ -80,8 +74,6 @@ for mode in saturation rate1000; do
   run_wrk go "$mode" "https://127.0.0.1:$go_port/echo"
   run_wrk nginx "$mode" "https://127.0.0.1:$nginx_port/echo"
 done
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 
 printf '\n%-11s %-11s %12s %10s %10s %8s\n' server load "requests/s" "p50 ms" "p99 ms" errors
 for mode in saturation rate1000; do

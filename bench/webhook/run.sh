@@ -171,17 +171,9 @@ for port in $swift_port $go_port; do
   esac
 done
 
-# Latency in milliseconds from wrk's "50%    1.23ms" style figures.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-    else { printf "%s", v }
-  }'
-}
-# CPU seconds (user + system) a process has used so far.
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# to_ms, cpu_seconds, ratio
+# shellcheck source=bench/lib/wrk-figures.sh
+source "$root/bench/lib/wrk-figures.sh"
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # run_wrk NAME PID MODE URL ROUND: records NAME_MODE_{rps,p50,p99,errors,cpu_us}_rROUND (cpu_us:
@@ -253,7 +245,6 @@ karbonetes_rss=$(rss_mib "$swift_pid")
 go_rss=$(rss_mib "$go_pid")
 deferred_counted=$(curl -fsS "http://127.0.0.1:$swift_metrics_port/metrics" | awk '/^karbonetes_webhook_admissions_total\{decision="deferred"\}/ {printf "%.0f", $2}')
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 
 printf '\nper round (requests/s, p99 ms, CPU us/req):\n'
 for mode in "${modes[@]}"; do

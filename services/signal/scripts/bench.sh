@@ -84,20 +84,10 @@ function delay()
 end
 LUA
 
-# wrk prints latencies as 812.00us, 1.20ms or 1.05s; this turns one into milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-    else { printf "%s", v } }'
-}
-
-# CPU seconds the signal server has used (utime + stime from /proc), for CPU per request: a
-# figure that other load on the machine does not inflate the way it inflates the tail.
-cpu_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.4f", ($12 + $13) / hz }' "/proc/$server/stat"
-}
+# to_ms, cpu_seconds (for CPU per request: a figure that other load on the machine does not
+# inflate the way it inflates the tail), ratio
+# shellcheck source=bench/lib/wrk-figures.sh
+source "$here/../../bench/lib/wrk-figures.sh"
 
 run() { # name, url, wrk arguments...
   local name="$1" target="$2"
@@ -123,9 +113,9 @@ declare -A samples
 add() { samples[$1]="${samples[$1]:-} $2"; }
 for round in $(seq 1 "$rounds"); do
   echo "== round $round/$rounds"
-  cpu_before="$(cpu_seconds)"
+  cpu_before="$(cpu_seconds "$server")"
   run "paced-$round" "$url" -t2 -c10 -d"$duration" -s "$work/paced.lua"
-  cpu_after="$(cpu_seconds)"
+  cpu_after="$(cpu_seconds "$server")"
   requests="$(awk '/requests in/ { print $1; exit }' "$work/paced-$round.txt")"
   add cpu_us "$(awk -v a="$cpu_before" -v b="$cpu_after" -v n="$requests" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')"
   add paced_rps "$(rps "paced-$round")"
@@ -153,8 +143,7 @@ max_rps="$(m max_rps)" max_p99="$(m max_p99)" nginx_max_rps="$(m nginx_max_rps)"
 floor_p99="$(m floor_p99)"
 errors="$(cat "$work"/paced-*.txt "$work"/max-*.txt "$work"/floor-*.txt | awk '/Non-2xx|Socket errors/ { n++ } END { print n + 0 }')"
 load="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "" }'; }
 pass="$(awk -v p="$paced_p99" -v r="$paced_rps" 'BEGIN { print (p < 1.0 && r >= 900) ? "true" : "false" }')"
 
 echo "paced p99 per round: karbonetes${samples[paced_p99]} ms; nginx${samples[nginx_paced_p99]} ms; /healthz${samples[floor_p99]} ms"
-echo "bench=signal endpoint=/v1/signal rounds=${rounds} paced_rps=${paced_rps} paced_p50_ms=${paced_p50} paced_p99_ms=${paced_p99} server_cpu_us_per_request=${cpu_us} max_rps=${max_rps} max_p99_ms=${max_p99} healthz_paced_p99_ms=${floor_p99} nginx_paced_rps=${nginx_paced_rps} nginx_paced_p50_ms=${nginx_paced_p50} nginx_paced_p99_ms=${nginx_paced_p99} nginx_max_rps=${nginx_max_rps} nginx_max_p99_ms=${nginx_max_p99} ratio_paced_p99_vs_nginx=$(ratio "$paced_p99" "$nginx_paced_p99") ratio_max_rps_vs_nginx=$(ratio "$max_rps" "$nginx_max_rps") error_lines=${errors} target_p99_ms=1 target_met=${pass} loadavg_1m=${load} cpus=$(nproc)"
+echo "bench=signal endpoint=/v1/signal rounds=${rounds} paced_rps=${paced_rps} paced_p50_ms=${paced_p50} paced_p99_ms=${paced_p99} server_cpu_us_per_request=${cpu_us} max_rps=${max_rps} max_p99_ms=${max_p99} healthz_paced_p99_ms=${floor_p99} nginx_paced_rps=${nginx_paced_rps} nginx_paced_p50_ms=${nginx_paced_p50} nginx_paced_p99_ms=${nginx_paced_p99} nginx_max_rps=${nginx_max_rps} nginx_max_p99_ms=${nginx_max_p99} ratio_paced_p99_vs_nginx=$(ratio "$paced_p99" "$nginx_paced_p99" "") ratio_max_rps_vs_nginx=$(ratio "$max_rps" "$nginx_max_rps" "") error_lines=${errors} target_p99_ms=1 target_met=${pass} loadavg_1m=${load} cpus=$(nproc)"
