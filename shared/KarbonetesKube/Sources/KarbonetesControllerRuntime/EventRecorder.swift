@@ -65,12 +65,13 @@ public final class EventRecorder: Service, Sendable {
         private var usesHead = 0
 
         mutating func touch(_ key: AggregateKey) -> Aggregate? {
-            guard entries[key] != nil else { return nil }
+            guard var aggregate = entries[key] else { return nil }
             tick += 1
-            entries[key]?.lastUsed = tick
+            aggregate.lastUsed = tick
+            entries[key] = aggregate
             uses.append((key, tick))
             compactIfNeeded()
-            return entries[key]
+            return aggregate
         }
 
         mutating func insert(_ key: AggregateKey, eventName: String, namespace: String, limit: Int) {

@@ -59,11 +59,11 @@ public actor FakeAPIServer: KubeTransport {
     private var history: [HistoryEntry] = []
     /// Watches from versions below this get 410 Gone.
     private var oldestVersion = 0
-    /// The full result of each paged list, by its continue-token prefix: later pages are served
+    /// The full result of each paged list, by the snapshot id its continue tokens carry: later pages are served
     /// from it, as the API server serves them from the first page's snapshot. (Serving them from
     /// the current objects skipped an object whenever one before it was deleted between pages,
     /// and the informer soak test then lost it.)
-    private var listSnapshots: [String: [JSONValue]] = [:]
+    private var listSnapshots: [Int: [JSONValue]] = [:]
     private var nextSnapshotID = 0
     private var watchers: [Int: Watcher] = [:]
     private var nextWatcherID = 0
@@ -234,12 +234,12 @@ public actor FakeAPIServer: KubeTransport {
         let fieldSelector = query["fieldSelector"]
         var snapshotVersion = resourceVersion
         var offset = 0
-        var all: [JSONValue]
-        var snapshotID: Int
+        let all: [JSONValue]
+        let snapshotID: Int
         if let token = query["continue"], !token.isEmpty {
             let parts = token.split(separator: ":").compactMap { Int($0) }
             guard parts.count == 3 else { return Self.status(400, Status.Reason.badRequest, "bad continue token") }
-            guard parts[0] >= oldestVersion - 1, let snapshot = listSnapshots["\(parts[2])"] else {
+            guard parts[0] >= oldestVersion - 1, let snapshot = listSnapshots[parts[2]] else {
                 return Self.status(410, Status.Reason.gone, "the provided continue parameter is too old")
             }
             snapshotVersion = parts[0]
@@ -262,11 +262,11 @@ public actor FakeAPIServer: KubeTransport {
         if end < all.count {
             metadata["continue"] = .string("\(snapshotVersion):\(end):\(snapshotID)")
             metadata["remainingItemCount"] = .number(Double(all.count - end))
-            listSnapshots["\(snapshotID)"] = all
+            listSnapshots[snapshotID] = all
             // Lists abandoned half-way (a failed page) leave theirs behind: keep the newest few.
-            if listSnapshots.count > 64, let oldest = listSnapshots.keys.compactMap(Int.init).min() { listSnapshots["\(oldest)"] = nil }
+            if listSnapshots.count > 64, let oldest = listSnapshots.keys.min() { listSnapshots[oldest] = nil }
         } else {
-            listSnapshots["\(snapshotID)"] = nil
+            listSnapshots[snapshotID] = nil
         }
         return Self.json(200, ["kind": "List", "apiVersion": "v1", "metadata": .object(metadata), "items": .array(page)])
     }
