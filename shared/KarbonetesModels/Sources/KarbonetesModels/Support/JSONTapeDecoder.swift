@@ -7,7 +7,8 @@ extension KubernetesJSON {
     ///
     /// The webhook decodes each AdmissionReview this way: a Job model reads a few dozen of the
     /// review's thousand values, and only those become Swift values, which makes the decode
-    /// about four times cheaper. Malformed JSON is `DecodingError.dataCorrupted` naming the byte.
+    /// about three times cheaper (32 µs against 92 µs for the bench's 5.8 KB review).
+    /// Malformed JSON is `DecodingError.dataCorrupted` naming the byte.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         try data.withUnsafeBytes { raw in
             let tape: JSONTape
