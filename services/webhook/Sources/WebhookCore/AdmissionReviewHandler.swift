@@ -82,7 +82,7 @@ public struct AdmissionReviewHandler: Sendable {
             job = decoded
         case .failure(let message):
             metrics.errors.increment(labels: ["reason": "unreadable-job"])
-            if logger.isEnabled(.warning) { log(nil).warning("admitted a Job Karbonetes cannot read, unchanged", metadata: ["error": message]) }
+            log(nil).warning("admitted a Job Karbonetes cannot read, unchanged", metadata: ["error": message])
             return respond(uid: uid, apiVersion: apiVersion, patch: [], warnings: ["carbon-aware: could not read the Job (\(message)); admitted unchanged"], decision: "unchanged")
         }
         if job.metadata.namespace == nil { job.metadata.namespace = request.namespace }
