@@ -165,9 +165,15 @@ for path in sys.argv[1:]:
     ast.parse(open(path, encoding="utf-8").read(), path)' deploy/lint/*.py monitoring/grafana/*.py
 }
 
+# Every script the project runs, the benchmarks' and test suites' included, and the sourced
+# libraries (no shebang, a `# shellcheck shell=` line instead).
 shell_scripts() {
-  find scripts .ci deploy monitoring -type f \( -name '*.sh' -o -path '.ci/*' \) -print0 |
-    xargs -0 grep -lZ -E '^#!.*(ba)?sh' | xargs -0 shellcheck --severity=warning
+  local dirs=() dir
+  for dir in scripts .ci deploy monitoring bench services/*/scripts shared/*/scripts tests/*/scripts; do
+    if [ -d "$dir" ]; then dirs+=("$dir"); fi
+  done
+  find "${dirs[@]}" -type f \( -name '*.sh' -o -path '.ci/*' \) -print0 |
+    xargs -0 grep -lZ -E '^#!.*(ba)?sh|^# shellcheck shell=(ba)?sh' | xargs -0 shellcheck --severity=warning
 }
 
 echo "lint.sh: checking manifests against Kubernetes $kube_version"

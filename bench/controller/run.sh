@@ -16,9 +16,10 @@ build() { # package, product: builds it in release mode and prints the binary's 
 }
 
 echo "== building release binaries" >&2
-export KARBONETES_CONTROLLER="$(build services/controller karbonetes-controller)"
-export KARBONETES_DEVAPI="$(build shared/KarbonetesDevAPI karbonetes-devapi)"
-export KARBONETES_SIGNAL="$(build services/signal karbonetes-signal)"
+KARBONETES_CONTROLLER="$(build services/controller karbonetes-controller)"
+KARBONETES_DEVAPI="$(build shared/KarbonetesDevAPI karbonetes-devapi)"
+KARBONETES_SIGNAL="$(build services/signal karbonetes-signal)"
+export KARBONETES_CONTROLLER KARBONETES_DEVAPI KARBONETES_SIGNAL
 bench="$(build tests/controller-reliability karbonetes-controller-bench)"
 
 "$bench" --jobs "$jobs" --workers "$workers" | tee "$root/bench/controller/last-run.txt"

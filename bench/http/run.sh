@@ -27,7 +27,7 @@ scratch=()
 if [ -n "${BENCH_SCRATCH_PATH:-}" ]; then scratch=(--scratch-path "$BENCH_SCRATCH_PATH"); fi
 (cd "$root/shared/KarbonetesRuntime" && swift build -c release "${scratch[@]}" --product karbonetes-bench-http 2>&1 | tail -n 1)
 swift_bin="$(cd "$root/shared/KarbonetesRuntime" && swift build -c release "${scratch[@]}" --show-bin-path)/karbonetes-bench-http"
-export GOTOOLCHAIN=local GOPROXY=off GOFLAGS= GOCACHE="$root/.cache/go-build" GOPATH="$root/.cache/go"
+export GOTOOLCHAIN=local GOPROXY=off GOFLAGS='' GOCACHE="$root/.cache/go-build" GOPATH="$root/.cache/go"
 go build -o "$work/go-reference" "$root/bench/reference/http/main.go"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
