@@ -96,6 +96,7 @@ struct LineSplitterTests {
         SplitCase(description: "many lines in one piece", pieces: ["a\nb\r\n\nc\n"], wantLines: ["a", "b", "", "c"]),
         SplitCase(description: "last line without newline", pieces: ["a\nb", "c"], wantLines: ["a", "bc"]),
         SplitCase(description: "nothing", pieces: [], wantLines: []),
+        SplitCase(description: "CRLF split between pieces", pieces: ["a\r", "\nb\n"], wantLines: ["a", "b"]),
     ])
     func splits(testCase: SplitCase) throws {
         var splitter = LineSplitter(maxLineLength: 100)
@@ -105,6 +106,15 @@ struct LineSplitterTests {
         }
         if let last = splitter.finish() { lines.append(String(decoding: last, as: UTF8.self)) }
         #expect(lines == testCase.wantLines)
+    }
+
+    @Test("splits a piece that is a slice of a larger buffer by its own bytes")
+    func slicedPiece() throws {
+        let buffer = Data("xx\nab\ncd\nyy".utf8)
+        var splitter = LineSplitter(maxLineLength: 100)
+        let lines = try splitter.append(buffer[3..<8]).map { String(decoding: $0, as: UTF8.self) }
+        #expect(lines == ["ab"])
+        #expect(splitter.finish().map { String(decoding: $0, as: UTF8.self) } == "cd")
     }
 
     @Test("returns the lines before one over the cap, finished or not, then refuses instead of buffering it")
