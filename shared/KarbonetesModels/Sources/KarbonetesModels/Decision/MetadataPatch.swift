@@ -21,9 +21,13 @@ struct MetadataPatch {
         if pendingAnnotations.updateValue(value, forKey: key) == nil { annotationOrder.append(key) }
     }
 
+    /// Parsed once: a pointer literal is parsed each time it is evaluated.
+    private static let labelsPath: JSONPointer = "/metadata/labels"
+    private static let annotationsPath: JSONPointer = "/metadata/annotations"
+
     var operations: [JSONPatchOperation] {
-        ops(path: "/metadata/labels", exists: labelsExist, values: pendingLabels, order: labelOrder)
-            + ops(path: "/metadata/annotations", exists: annotationsExist, values: pendingAnnotations, order: annotationOrder)
+        ops(path: Self.labelsPath, exists: labelsExist, values: pendingLabels, order: labelOrder)
+            + ops(path: Self.annotationsPath, exists: annotationsExist, values: pendingAnnotations, order: annotationOrder)
     }
 
     private func ops(path: JSONPointer, exists: Bool, values: [String: String], order: [String]) -> [JSONPatchOperation] {

@@ -5,6 +5,10 @@ public import Foundation
 /// writes the patch it returns and requeues the key for the time it says. Level-triggered:
 /// the answer depends only on the state passed in, never on what woke the reconcile.
 public enum ReleaseDecider {
+    /// Parsed once, not on every release (a pointer literal is parsed each time it is evaluated).
+    static let resourceVersionPath: JSONPointer = "/metadata/resourceVersion"
+    static let suspendPath: JSONPointer = "/spec/suspend"
+
     /// Why the controller does nothing to a Job, and never will unless it changes.
     public enum LeaveAloneReason: String, Sendable, Hashable {
         case notHeld = "not-held"
@@ -76,9 +80,9 @@ public enum ReleaseDecider {
             if let current { metadata.setAnnotation(CarbonAnnotations.intensityAtDecision, IntensityText.format(current.intensity)) }
             var patch: [JSONPatchOperation] = []
             if let resourceVersion = job.metadata.resourceVersion {
-                patch.append(.replace("/metadata/resourceVersion", .string(resourceVersion)))
+                patch.append(.replace(Self.resourceVersionPath, .string(resourceVersion)))
             }
-            patch.append(.replace("/spec/suspend", false))
+            patch.append(.replace(Self.suspendPath, false))
             patch += injection.operations + metadata.operations
             return Decision(action: .release(pool: pool, kind: kind, reason: reason), patch: patch, warnings: warnings, deadline: deadline, intensity: current?.intensity)
         }

@@ -95,5 +95,44 @@ extension JSONPatchOperation {
 
 extension [JSONPatchOperation] {
     /// The patch document's bytes, as `KubernetesJSON.encoder.encode(self)` writes them.
-    public var jsonData: Data { JSONValueWriter.data(.array(map(\.jsonValue))) }
+    ///
+    /// Each operation's members are written in their sorted order directly, without building
+    /// a ``JSONValue`` object first (a dictionary per operation, then its keys sorted): every
+    /// release sends one of these.
+    public var jsonData: Data {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128 * count + 2)
+        bytes.append(UInt8(ascii: "["))
+        for (index, operation) in enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            operation.appendJSON(to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return Data(bytes)
+    }
+}
+
+extension JSONPatchOperation {
+    /// The members in sorted key order (`from`, `op`, `path`, `value`), as ``jsonValue`` written
+    /// by ``JSONValueWriter`` would be.
+    func appendJSON(to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "{"))
+        if let from {
+            bytes.append(contentsOf: #""from":"#.utf8)
+            JSONValueWriter.appendString(from, to: &bytes)
+            bytes.append(UInt8(ascii: ","))
+        }
+        bytes.append(contentsOf: #""op":"#.utf8)
+        JSONValueWriter.appendString(op.rawValue, to: &bytes)
+        bytes.append(contentsOf: #","path":"#.utf8)
+        JSONValueWriter.appendString(path, to: &bytes)
+        switch op {
+        case .add, .replace, .test:
+            bytes.append(contentsOf: #","value":"#.utf8)
+            JSONValueWriter.append(value ?? .null, to: &bytes)
+        case .remove, .move, .copy:
+            break
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
 }
