@@ -207,7 +207,8 @@ public struct DevAPIHandler: HTTPHandler {
     static func watchLine(_ signal: WatchSignal, type: ResourceType) -> Data {
         switch signal {
         case .record(let record):
-            return encodeLine(["type": .string(record.type.rawValue), "object": record.object])
+            let encode = { encodeLine(["type": .string(record.type.rawValue), "object": record.object]) }
+            return record.encodedOnce?.value(encode) ?? encode()
         case .bookmark(let version):
             return encodeLine([
                 "type": "BOOKMARK",

@@ -1,5 +1,6 @@
 public import Foundation
 public import KarbonetesModels
+import Synchronization
 
 /// Where one object lives inside its resource: cluster-scoped objects have an empty namespace.
 public struct ObjectName: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
@@ -29,6 +30,10 @@ public struct WatchRecord: Sendable {
     /// object entering it (sent as ADDED) or leaving it (sent as DELETED), as the real
     /// server's watch cache does.
     public var previous: JSONValue?
+    /// Set only while the change is fanned out to the open watches: the encoded event, made by
+    /// the first watch that sends it and reused by the others (as the real server's watch
+    /// cache serializes an event once for all its watchers). Not kept in the history ring.
+    public var encodedOnce: EncodedWatchEvent?
 
     public init(resourceVersion: UInt64, type: WatchEventType, storage: StorageKey, name: ObjectName, object: JSONValue, previous: JSONValue? = nil) {
         self.resourceVersion = resourceVersion
@@ -51,7 +56,26 @@ public struct WatchRecord: Sendable {
         case (true, false): seen.type = .deleted
         case (false, false): return nil
         }
+        // Another event type is another event: it does not share the original's encoding.
+        seen.encodedOnce = seen.encodedOnce.map { _ in EncodedWatchEvent() }
         return seen
+    }
+}
+
+/// One watch event's bytes, encoded at most once however many watches send it.
+public final class EncodedWatchEvent: Sendable {
+    private let bytes = Mutex<Data?>(nil)
+
+    public init() {}
+
+    /// The bytes `encode` makes, calling it only the first time.
+    public func value(_ encode: () -> Data) -> Data {
+        bytes.withLock { bytes in
+            if let bytes { return bytes }
+            let made = encode()
+            bytes = made
+            return made
+        }
     }
 }
 

@@ -198,6 +198,8 @@ public final class SharedStore: Sendable {
 
     private static func fanOut(_ records: [WatchRecord], in state: inout State) -> [@Sendable () -> Void] {
         var slow: [@Sendable () -> Void] = []
+        var records = records
+        for index in records.indices { records[index].encodedOnce = EncodedWatchEvent() }
         for (id, watcher) in state.watchers {
             for record in records where record.storage == watcher.storage {
                 guard watcher.namespace == nil || watcher.namespace == record.name.namespace else { continue }

@@ -2,6 +2,7 @@ import DevAPIStore
 import Foundation
 import KarbonetesModels
 import KarbonetesModelsTestKit
+import Synchronization
 import Testing
 
 @Suite("SharedStore watches")
@@ -70,5 +71,38 @@ struct SharedStoreTests {
         var seen: [String] = []
         for await line in stream { seen.append(line) }
         #expect(seen == ["ADDED red", "DELETED red2", "ADDED red", "MODIFIED red"])
+    }
+
+    @Test("a change is encoded once for every watch that sends it as it is, and apart for a watch that sees it as another event type")
+    func encodesOncePerEvent() async throws {
+        let shared = SharedStore(store: try makeStore(), clock: { epoch })
+        try shared.write { store, now throws(StoreError) in try store.create(JobFixture.plain(name: "a").labelled("team", "blue").raw, type: .jobs, namespace: "batch", now: now) }
+        let encodings = Mutex(0)
+        func watch(_ options: WatchOptions) throws -> AsyncStream<Data> {
+            let version = shared.read { $0.resourceVersion }
+            return try shared.watch(.jobs, namespace: "batch", since: version, options: options) { signal -> Data? in
+                guard case .record(let record) = signal else { return nil }
+                let encode = {
+                    encodings.withLock { $0 += 1 }
+                    return Data("\(record.type.rawValue) \(record.name.name)".utf8)
+                }
+                return record.encodedOnce?.value(encode) ?? encode()
+            }
+        }
+        let plain = try [watch(WatchOptions()), watch(WatchOptions()), watch(WatchOptions())]
+        let selected = try watch(WatchOptions(list: ListOptions(labelSelector: try LabelSelector(parsing: "team=red"))))
+        try shared.write { store, now throws(StoreError) in
+            try store.patch(Data(#"{"metadata":{"labels":{"team":"red"}}}"#.utf8), format: .merge, type: .jobs, namespace: "batch", name: "a", now: now)
+        }
+        shared.dropWatches()
+        for stream in plain {
+            var lines: [String] = []
+            for await line in stream { lines.append(String(decoding: line, as: UTF8.self)) }
+            #expect(lines == ["MODIFIED a"])
+        }
+        var selectedLines: [String] = []
+        for await line in selected { selectedLines.append(String(decoding: line, as: UTF8.self)) }
+        #expect(selectedLines == ["ADDED a"])
+        #expect(encodings.withLock { $0 } == 2, "one encoding shared by the three plain watches, one for the ADDED event")
     }
 }
