@@ -34,8 +34,12 @@ package final class IOThreadPool: @unchecked Sendable {
         jobs.append(job)
         let spawn = idleThreads < jobs.count - jobsHead
         if spawn { threadCount += 1 }
-        condition.signal()
+        let wake = idleThreads > 0
         condition.unlock()
+        // Signalled after the unlock: a thread woken while the lock is held wakes only to block
+        // on it again, a second context switch per request (perf: lock waits in every client
+        // call). An idle thread counted above is inside `wait`, so the signal is not lost.
+        if wake { condition.signal() }
         if spawn {
             let thread = Thread { [self] in work() }
             thread.name = name
