@@ -91,6 +91,24 @@ public final class ChildProcess: Sendable {
         Self.statusField("VmRSS", pid: pidValue)
     }
 
+    /// CPU time used so far (user + system, `/proc/<pid>/stat` fields 14 and 15), in seconds;
+    /// nil once the process is gone. The benchmark takes it before and after a phase to say
+    /// which process spent the CPU.
+    public func cpuSeconds() -> Double? {
+        Self.cpuSeconds(statPath: "/proc/\(pidValue)/stat")
+    }
+
+    /// The same for a `/proc/.../stat` file (`/proc/self/stat` for this process).
+    public static func cpuSeconds(statPath: String) -> Double? {
+        guard let text = try? String(contentsOfFile: statPath, encoding: .utf8),
+            let end = text.lastIndex(of: ")")
+        else { return nil }
+        // Field 2 (the command) may hold spaces; the fields after its ")" start at field 3.
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     static func statusField(_ field: String, pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {

@@ -21,6 +21,10 @@ public struct BenchmarkFigures: Sendable {
     /// The same release patches sent straight to the API server by a loop with the same client and concurrency.
     public var rawPatchesPerSecond: Double
     public var workers: Int
+    /// CPU seconds each process spent in the controller's phase and in the raw loop's, so that
+    /// a rate can be put down to the process that spent the machine.
+    public var controllerPhaseCPU: PhaseCPU
+    public var rawPhaseCPU: PhaseCPU
 
     /// Releases a second once the flip has been seen (first to last release), so that the
     /// signal poll interval does not count as slowness.
@@ -35,19 +39,68 @@ public struct BenchmarkFigures: Sendable {
             "controller_writes_per_job\(suffix)=\(format(controllerWrites / Double(jobs)))",
             "peak_rss_mb\(suffix)=\(format(Double(peakRSSBytes) / 1_048_576, digits: 1))", "raw_patch_per_s\(suffix)=\(format(rawPatchesPerSecond, digits: 0))",
             "rate_vs_raw\(suffix)=\(format(rateVersusRaw))",
+            "controller_cpu_us_per_release\(suffix)=\(format(controllerPhaseCPU.controller * 1e6 / Double(jobs), digits: 0))",
+            "devapi_cpu_us_per_release\(suffix)=\(format(controllerPhaseCPU.apiServer * 1e6 / Double(jobs), digits: 0))",
+            "devapi_cpu_us_per_raw_patch\(suffix)=\(format(rawPhaseCPU.apiServer * 1e6 / Double(jobs), digits: 0))",
+            "harness_cpu_us_per_release\(suffix)=\(format(controllerPhaseCPU.harness * 1e6 / Double(jobs), digits: 0))",
+            "harness_cpu_us_per_raw_patch\(suffix)=\(format(rawPhaseCPU.harness * 1e6 / Double(jobs), digits: 0))",
         ]
     }
 
     func format(_ value: Double, digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 }
 
+/// CPU seconds spent by each process during one phase.
+public struct PhaseCPU: Sendable {
+    public var controller: Double = 0
+    public var apiServer: Double = 0
+    /// This process: the counting watch, and in the raw phase the patch loop.
+    public var harness: Double = 0
+
+    /// Reads the counters at the start of a phase; `finish` turns them into the phase's use.
+    static func start(controller: ChildProcess?, apiServer: DevAPIInstance) async -> PhaseCPU {
+        PhaseCPU(controller: controller?.cpuSeconds() ?? 0, apiServer: await apiServer.cpuSeconds ?? 0, harness: ChildProcess.cpuSeconds(statPath: "/proc/self/stat") ?? 0)
+    }
+
+    func finish(controller process: ChildProcess?, apiServer: DevAPIInstance) async -> PhaseCPU {
+        let end = await PhaseCPU.start(controller: process, apiServer: apiServer)
+        return PhaseCPU(controller: end.controller - controller, apiServer: end.apiServer - self.apiServer, harness: end.harness - harness)
+    }
+}
+
+/// Where the benchmark's processes run on this machine.
+public enum MachineLayout: String, Sendable, CaseIterable {
+    /// The API server alone on CPU 0; the controller, the signal service and this harness on
+    /// the others. In a cluster the API server has its own node, and the controller's CPU is
+    /// not taken from it: the rate then says whether the controller keeps up with the API
+    /// server, which is what "the controller is never the bottleneck" asks.
+    case apiServerAlone = "api-server-alone"
+    /// Every process on every CPU, as the operating system places them: whatever CPU the
+    /// controller uses is taken from the API server, so the ratio also prices the controller's
+    /// CPU against the API server's.
+    case shared
+}
+
 /// `make bench-controller`: held Jobs in the API server, the signal flips green, and the
 /// controller releases them all; then, in the same API server, the same JSON patches sent by a
 /// plain loop, for the raw rate the controller is compared with.
 public enum ControllerBenchmark {
-    public static func run(jobs: Int, workers: Int, log: @escaping @Sendable (String) -> Void) async throws -> BenchmarkFigures {
+    public static func run(jobs: Int, workers: Int, layout: MachineLayout, log: @escaping @Sendable (String) -> Void) async throws -> BenchmarkFigures {
+        let everyCPU = Array(0..<CPUAffinity.onlineCPUs)
+        switch layout {
+        case .apiServerAlone:
+            guard everyCPU.count >= 2 else { throw HarnessError.setup("the api-server-alone layout needs two CPUs; this machine has \(everyCPU.count)") }
+            // Before the environment starts anything, so that the signal service and the controller inherit it.
+            try CPUAffinity.pin(process: getpid(), to: Array(everyCPU.dropFirst()))
+        case .shared:
+            try CPUAffinity.pin(process: getpid(), to: everyCPU)
+        }
         // The API server's default-sized watch history: a write's cost grows with it (see rawPatchRate).
-        try await ScenarioEnvironment.run("bench-\(jobs)", devAPIArguments: ["--watch-history", "2000"]) { environment in
+        return try await ScenarioEnvironment.run("bench-\(jobs)", devAPIArguments: ["--watch-history", "2000"]) { environment in
+            if layout == .apiServerAlone {
+                guard let pid = await environment.devAPI.pid else { throw HarnessError.setup("karbonetes-devapi is not running") }
+                try CPUAffinity.pin(process: pid, to: [0])
+            }
             let client = environment.client
             let namespace = "bench"
             let deadline = Date().addingTimeInterval(3_600)
@@ -70,10 +123,12 @@ public enum ControllerBenchmark {
             }
             log("controller ready and holding \(Int(await controller.metric("karbonetes_controller_held_jobs") ?? 0)) Jobs")
             let writesBefore = await controllerWrites(controller)
+            let controllerPhaseStart = await PhaseCPU.start(controller: controller.process, apiServer: environment.devAPI)
 
             let (counter, flip) = try await countReleases(of: Set(plans.map(\.key.name)), namespace: namespace, client: client, limit: .seconds(600), settle: .seconds(2)) {
                 try await environment.signal?.setGreen(true)
             }
+            let controllerPhaseCPU = await controllerPhaseStart.finish(controller: controller.process, apiServer: environment.devAPI)
             let last = counter.lastReleaseAt ?? ContinuousClock.now
             let releaseSeconds = seconds(last - flip)
             let spreadSeconds = seconds(last - (counter.firstReleaseAt ?? flip))
@@ -87,11 +142,19 @@ public enum ControllerBenchmark {
                     + "\(writes) Job writes; \(Int(controllerWriteCount)) controller writes incl. Events; peak RSS \(peak / 1_048_576) MiB")
             await controller.process.stop()
 
+            let rawPhaseStart = await PhaseCPU.start(controller: nil, apiServer: environment.devAPI)
             let raw = try await rawPatchRate(namespace: "bench-raw", workers: workers, client: client)
+            let rawPhaseCPU = await rawPhaseStart.finish(controller: nil, apiServer: environment.devAPI)
             log("raw patch loop: \(String(format: "%.0f", raw)) patches/s with \(workers) concurrent senders")
+            log(
+                String(
+                    format: "CPU µs per Job: controller phase: controller %.0f, API server %.0f, harness %.0f; raw phase: API server %.0f, harness (loop + watch) %.0f",
+                    controllerPhaseCPU.controller * 1e6 / Double(jobs), controllerPhaseCPU.apiServer * 1e6 / Double(jobs), controllerPhaseCPU.harness * 1e6 / Double(jobs),
+                    rawPhaseCPU.apiServer * 1e6 / Double(jobs), rawPhaseCPU.harness * 1e6 / Double(jobs)))
             return BenchmarkFigures(
                 jobs: jobs, createSeconds: createSeconds, releaseSeconds: releaseSeconds, writesPerJob: Double(writes) / Double(jobs),
-                controllerWrites: controllerWriteCount, releaseSpreadSeconds: spreadSeconds, peakRSSBytes: peak, rawPatchesPerSecond: raw, workers: workers)
+                controllerWrites: controllerWriteCount, releaseSpreadSeconds: spreadSeconds, peakRSSBytes: peak, rawPatchesPerSecond: raw, workers: workers,
+                controllerPhaseCPU: controllerPhaseCPU, rawPhaseCPU: rawPhaseCPU)
         }
     }
 
@@ -136,7 +199,7 @@ public enum ControllerBenchmark {
     ) async throws -> (WriteCounter, ContinuousClock.Instant) {
         let startVersion = try await client.list(Job.self, .jobs, namespace: namespace, options: ListOptions(limit: 1)).metadata.resourceVersion
         let counter = WriteCounter(names: names)
-        let watch = try await client.watch(Job.self, .jobs, namespace: namespace, options: WatchOptions(resourceVersion: startVersion))
+        let watch = try await client.watch(CountedJob.self, .jobs, namespace: namespace, options: WatchOptions(resourceVersion: startVersion))
         let started = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await event in watch {
@@ -168,6 +231,28 @@ public enum ControllerBenchmark {
     }
 }
 
+/// The part of a Job the counting watch reads: its name, state annotation and `suspend`. The
+/// harness shares the machine with what it measures, so its watch decodes no more than it
+/// counts (a whole Job was a third of its CPU).
+struct CountedJob: Codable, Sendable {
+    struct Metadata: Codable, Sendable {
+        var name: String?
+        var annotations: [String: String]?
+    }
+
+    struct Spec: Codable, Sendable {
+        var suspend: Bool?
+    }
+
+    var metadata: Metadata
+    var spec: Spec?
+
+    /// Released as ``ReleaseAudit/isReleased(_:)`` says of a whole Job.
+    var isReleased: Bool {
+        spec?.suspend != true && metadata.annotations?[CarbonAnnotations.state] == CarbonState.released.rawValue
+    }
+}
+
 /// Counts writes to the benchmark's Jobs from a watch: each MODIFIED event is one write.
 final class WriteCounter: Sendable {
     private struct State {
@@ -182,12 +267,12 @@ final class WriteCounter: Sendable {
 
     init(names: Set<String>) { self.names = names }
 
-    func record(_ job: Job) {
+    func record(_ job: CountedJob) {
         guard let name = job.metadata.name, names.contains(name) else { return }
         let now = ContinuousClock.now
         state.withLock { state in
             state.writes += 1
-            if ReleaseAudit.isReleased(job), state.released.insert(name).inserted {
+            if job.isReleased, state.released.insert(name).inserted {
                 if state.firstReleaseAt == nil { state.firstReleaseAt = now }
                 state.lastReleaseAt = now
             }

@@ -60,6 +60,9 @@ public actor DevAPIInstance {
 
     public var pid: Int32? { process?.pid }
 
+    /// CPU seconds the running process has used (nil when it is stopped).
+    public var cpuSeconds: Double? { process?.cpuSeconds() }
+
     /// A client straight to the API server (not through the recording proxy), for seeding and
     /// reading; its writes are not counted as the controller's.
     public nonisolated func client(qps: Double = 2_000, burst: Int = 4_000) throws -> KubeClient {
