@@ -4,13 +4,15 @@
 # 1,000 held Jobs. Output goes to the terminal and to bench/controller/last-run.txt; the last line
 # is key=value pairs of the figures. Sizes: BENCH_CONTROLLER_JOBS (default 10000,1000);
 # BENCH_CONTROLLER_WORKERS (default 4, the controller's default); BENCH_CONTROLLER_LAYOUTS (default
-# api-server-alone,shared: the API server on a CPU of its own, then every process on every CPU).
+# api-server-alone,shared: the API server on a CPU of its own, then every process on every CPU);
+# BENCH_CONTROLLER_ROUNDS (default 3: rates are medians over the rounds).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 jobs="${BENCH_CONTROLLER_JOBS:-10000,1000}"
 workers="${BENCH_CONTROLLER_WORKERS:-4}"
 layouts="${BENCH_CONTROLLER_LAYOUTS:-api-server-alone,shared}"
+rounds="${BENCH_CONTROLLER_ROUNDS:-3}"
 
 build() { # package, product: builds it in release mode and prints the binary's path; a failed build stops the run
   local output
@@ -30,4 +32,4 @@ KARBONETES_SIGNAL="$(build services/signal karbonetes-signal)"
 export KARBONETES_CONTROLLER KARBONETES_DEVAPI KARBONETES_SIGNAL
 bench="$(build tests/controller-reliability karbonetes-controller-bench)"
 
-"$bench" --jobs "$jobs" --workers "$workers" --layouts "$layouts" | tee "$root/bench/controller/last-run.txt"
+"$bench" --jobs "$jobs" --workers "$workers" --layouts "$layouts" --rounds "$rounds" | tee "$root/bench/controller/last-run.txt"

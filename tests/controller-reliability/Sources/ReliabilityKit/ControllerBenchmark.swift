@@ -4,14 +4,15 @@ import KarbonetesModels
 import KarbonetesModelsTestKit
 import Synchronization
 
-/// The figures of one benchmark run at one size.
-public struct BenchmarkFigures: Sendable {
+/// The figures of one round at one size: a fresh API server, the controller's release of the
+/// held Jobs and the raw loop's patches of as many.
+public struct RoundFigures: Sendable {
     public var jobs: Int
     public var createSeconds: Double
     /// From the green flip until the watch saw the last Job released.
     public var releaseSeconds: Double
-    /// Job writes (MODIFIED events on the held Jobs) per Job, from the flip until 2 s after the last release.
-    public var writesPerJob: Double
+    /// Job writes (MODIFIED events on the held Jobs), from the flip until 2 s after the last release.
+    public var writes: Int
     /// Writes the controller counted itself during the release (`karbonetes_controller_api_requests_total`,
     /// verbs patch and create): the Job patches and its Events.
     public var controllerWrites: Double
@@ -20,7 +21,6 @@ public struct BenchmarkFigures: Sendable {
     public var peakRSSBytes: Int
     /// The same release patches sent straight to the API server by a loop with the same client and concurrency.
     public var rawPatchesPerSecond: Double
-    public var workers: Int
     /// CPU seconds each process spent in the controller's phase and in the raw loop's, so that
     /// a rate can be put down to the process that spent the machine.
     public var controllerPhaseCPU: PhaseCPU
@@ -30,21 +30,46 @@ public struct BenchmarkFigures: Sendable {
     /// signal poll interval does not count as slowness.
     public var releasesPerSecond: Double { Double(jobs - 1) / max(releaseSpreadSeconds, 0.001) }
     public var rateVersusRaw: Double { releasesPerSecond / rawPatchesPerSecond }
+}
 
-    /// `key=value` pairs, each key suffixed (`_10000`) so that two sizes fit one line.
+/// The rounds at one size. Rates are medians over the rounds, so that a moment when a
+/// neighbour takes the machine (this is a shared VM) moves one round, not the figure; the
+/// ratio is the median of the rounds' own ratios, each from a controller phase and a raw
+/// phase run back to back.
+public struct BenchmarkFigures: Sendable {
+    public var jobs: Int
+    public var workers: Int
+    public var rounds: [RoundFigures]
+
+    public var rateVersusRaw: Double { median(rounds.map(\.rateVersusRaw)) }
+
+    /// `key=value` pairs, each key suffixed (`_1000`) so that several sizes fit one line.
     public func pairs(suffix: String) -> [String] {
-        [
-            "jobs\(suffix)=\(jobs)", "create_s\(suffix)=\(format(createSeconds))", "release_s\(suffix)=\(format(releaseSeconds))",
-            "release_per_s\(suffix)=\(format(releasesPerSecond, digits: 0))", "writes_per_job\(suffix)=\(format(writesPerJob))",
-            "controller_writes_per_job\(suffix)=\(format(controllerWrites / Double(jobs)))",
-            "peak_rss_mb\(suffix)=\(format(Double(peakRSSBytes) / 1_048_576, digits: 1))", "raw_patch_per_s\(suffix)=\(format(rawPatchesPerSecond, digits: 0))",
+        let total = Double(jobs * rounds.count)
+        func perJob(_ cpu: (RoundFigures) -> Double) -> String { format(median(rounds.map(cpu)) * 1e6 / Double(jobs), digits: 0) }
+        return [
+            "jobs\(suffix)=\(jobs)", "rounds\(suffix)=\(rounds.count)",
+            "create_s\(suffix)=\(format(median(rounds.map(\.createSeconds))))", "release_s\(suffix)=\(format(median(rounds.map(\.releaseSeconds))))",
+            "release_per_s\(suffix)=\(format(median(rounds.map(\.releasesPerSecond)), digits: 0))",
+            "writes_per_job\(suffix)=\(format(Double(rounds.map(\.writes).reduce(0, +)) / total))",
+            "controller_writes_per_job\(suffix)=\(format(rounds.map(\.controllerWrites).reduce(0, +) / total))",
+            "peak_rss_mb\(suffix)=\(format(Double(rounds.map(\.peakRSSBytes).max() ?? 0) / 1_048_576, digits: 1))",
+            "raw_patch_per_s\(suffix)=\(format(median(rounds.map(\.rawPatchesPerSecond)), digits: 0))",
             "rate_vs_raw\(suffix)=\(format(rateVersusRaw))",
-            "controller_cpu_us_per_release\(suffix)=\(format(controllerPhaseCPU.controller * 1e6 / Double(jobs), digits: 0))",
-            "devapi_cpu_us_per_release\(suffix)=\(format(controllerPhaseCPU.apiServer * 1e6 / Double(jobs), digits: 0))",
-            "devapi_cpu_us_per_raw_patch\(suffix)=\(format(rawPhaseCPU.apiServer * 1e6 / Double(jobs), digits: 0))",
-            "harness_cpu_us_per_release\(suffix)=\(format(controllerPhaseCPU.harness * 1e6 / Double(jobs), digits: 0))",
-            "harness_cpu_us_per_raw_patch\(suffix)=\(format(rawPhaseCPU.harness * 1e6 / Double(jobs), digits: 0))",
+            "rate_vs_raw_min\(suffix)=\(format(rounds.map(\.rateVersusRaw).min() ?? 0))",
+            "rate_vs_raw_max\(suffix)=\(format(rounds.map(\.rateVersusRaw).max() ?? 0))",
+            "controller_cpu_us_per_release\(suffix)=\(perJob { $0.controllerPhaseCPU.controller })",
+            "devapi_cpu_us_per_release\(suffix)=\(perJob { $0.controllerPhaseCPU.apiServer })",
+            "devapi_cpu_us_per_raw_patch\(suffix)=\(perJob { $0.rawPhaseCPU.apiServer })",
+            "harness_cpu_us_per_release\(suffix)=\(perJob { $0.controllerPhaseCPU.harness })",
+            "harness_cpu_us_per_raw_patch\(suffix)=\(perJob { $0.rawPhaseCPU.harness })",
         ]
+    }
+
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count.isMultiple(of: 2) ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
     }
 
     func format(_ value: Double, digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
@@ -85,7 +110,19 @@ public enum MachineLayout: String, Sendable, CaseIterable {
 /// controller releases them all; then, in the same API server, the same JSON patches sent by a
 /// plain loop, for the raw rate the controller is compared with.
 public enum ControllerBenchmark {
-    public static func run(jobs: Int, workers: Int, layout: MachineLayout, log: @escaping @Sendable (String) -> Void) async throws -> BenchmarkFigures {
+    /// `rounds` rounds of `jobs` held Jobs in `layout`; even rounds run the raw loop first, so
+    /// that a drift in the machine's speed during a round does not always favour one phase.
+    public static func run(jobs: Int, workers: Int, layout: MachineLayout, rounds: Int, log: @escaping @Sendable (String) -> Void) async throws -> BenchmarkFigures {
+        var results: [RoundFigures] = []
+        for round in 1...max(1, rounds) {
+            let figures = try await runRound(jobs: jobs, workers: workers, layout: layout, rawFirst: round.isMultiple(of: 2)) { log("round \(round): \($0)") }
+            log(String(format: "round \(round): %.0f releases/s vs %.0f raw patches/s: %.2f", figures.releasesPerSecond, figures.rawPatchesPerSecond, figures.rateVersusRaw))
+            results.append(figures)
+        }
+        return BenchmarkFigures(jobs: jobs, workers: workers, rounds: results)
+    }
+
+    static func runRound(jobs: Int, workers: Int, layout: MachineLayout, rawFirst: Bool, log: @escaping @Sendable (String) -> Void) async throws -> RoundFigures {
         let everyCPU = Array(0..<CPUAffinity.onlineCPUs)
         switch layout {
         case .apiServerAlone:
@@ -113,6 +150,9 @@ public enum ControllerBenchmark {
             // The raw loop's Jobs exist from the start, so both phases run against a store of the same size.
             let rawPlans = HeldJobs.plans(count: jobs, namespace: "bench-raw", prefix: "raw", deadlines: deadline...deadline)
             try await HeldJobs.create(rawPlans, managed: false, client: client, parallelism: 32)
+
+            var raw: (rate: Double, cpu: PhaseCPU)?
+            if rawFirst { raw = try await rawPhase(environment: environment, workers: workers, log: log) }
 
             // The client-side limit is lifted so that it is not what is measured (the default, 50/s, would be).
             let controller = try environment.startController(leaderElect: false, workers: workers, qps: 100_000, burst: 100_000, direct: true)
@@ -142,20 +182,27 @@ public enum ControllerBenchmark {
                     + "\(writes) Job writes; \(Int(controllerWriteCount)) controller writes incl. Events; peak RSS \(peak / 1_048_576) MiB")
             await controller.process.stop()
 
-            let rawPhaseStart = await PhaseCPU.start(controller: nil, apiServer: environment.devAPI)
-            let raw = try await rawPatchRate(namespace: "bench-raw", workers: workers, client: client)
-            let rawPhaseCPU = await rawPhaseStart.finish(controller: nil, apiServer: environment.devAPI)
-            log("raw patch loop: \(String(format: "%.0f", raw)) patches/s with \(workers) concurrent senders")
+            if raw == nil { raw = try await rawPhase(environment: environment, workers: workers, log: log) }
+            let rawPhaseCPU = raw?.cpu ?? PhaseCPU()
             log(
                 String(
                     format: "CPU µs per Job: controller phase: controller %.0f, API server %.0f, harness %.0f; raw phase: API server %.0f, harness (loop + watch) %.0f",
                     controllerPhaseCPU.controller * 1e6 / Double(jobs), controllerPhaseCPU.apiServer * 1e6 / Double(jobs), controllerPhaseCPU.harness * 1e6 / Double(jobs),
                     rawPhaseCPU.apiServer * 1e6 / Double(jobs), rawPhaseCPU.harness * 1e6 / Double(jobs)))
-            return BenchmarkFigures(
-                jobs: jobs, createSeconds: createSeconds, releaseSeconds: releaseSeconds, writesPerJob: Double(writes) / Double(jobs),
-                controllerWrites: controllerWriteCount, releaseSpreadSeconds: spreadSeconds, peakRSSBytes: peak, rawPatchesPerSecond: raw, workers: workers,
+            return RoundFigures(
+                jobs: jobs, createSeconds: createSeconds, releaseSeconds: releaseSeconds, writes: writes, controllerWrites: controllerWriteCount,
+                releaseSpreadSeconds: spreadSeconds, peakRSSBytes: peak, rawPatchesPerSecond: raw?.rate ?? 0,
                 controllerPhaseCPU: controllerPhaseCPU, rawPhaseCPU: rawPhaseCPU)
         }
+    }
+
+    /// The raw loop over the unmanaged held Jobs of `bench-raw`, with each process's CPU time.
+    static func rawPhase(environment: ScenarioEnvironment, workers: Int, log: (String) -> Void) async throws -> (rate: Double, cpu: PhaseCPU) {
+        let start = await PhaseCPU.start(controller: nil, apiServer: environment.devAPI)
+        let rate = try await rawPatchRate(namespace: "bench-raw", workers: workers, client: environment.client)
+        let cpu = await start.finish(controller: nil, apiServer: environment.devAPI)
+        log("raw patch loop: \(String(format: "%.0f", rate)) patches/s with \(workers) concurrent senders")
+        return (rate, cpu)
     }
 
     /// Sends each held Job of `namespace` (which the controller does not manage) the release

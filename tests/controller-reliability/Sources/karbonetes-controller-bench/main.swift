@@ -2,7 +2,8 @@
 // flip, and the controller releasing them all; then the same patches sent by a plain loop. Sizes
 // from `--jobs 10000,1000`; binaries from KARBONETES_CONTROLLER / KARBONETES_DEVAPI /
 // KARBONETES_SIGNAL (bench/controller/run.sh points them at release builds). Layouts from
-// `--layouts api-server-alone,shared` (see MachineLayout). The last line is key=value pairs; the
+// `--layouts api-server-alone,shared` (see MachineLayout); each size runs `--rounds 3` times, each
+// round on a fresh API server, and rates are medians over the rounds. The last line is key=value pairs; the
 // first layout's keys have no layout suffix, the others' end in _<layout>; the first size's keys
 // have no size suffix, the others' end in _<jobs> (rate_vs_raw_shared_1000).
 import Foundation
@@ -21,10 +22,11 @@ func argument(_ name: String, default fallback: String) -> String {
 
 let sizes = argument("jobs", default: "10000,1000").split(separator: ",").compactMap { Int($0) }
 let workers = Int(argument("workers", default: "4")) ?? 4
+let rounds = Int(argument("rounds", default: "3")) ?? 0
 let layoutNames = argument("layouts", default: "api-server-alone,shared").split(separator: ",").map(String.init)
 let layouts = layoutNames.compactMap(MachineLayout.init(rawValue:))
-guard !sizes.isEmpty, workers > 0, !layouts.isEmpty, layouts.count == layoutNames.count else {
-    FileHandle.standardError.write(Data("usage: karbonetes-controller-bench [--jobs 10000,1000] [--workers 4] [--layouts api-server-alone,shared]\n".utf8))
+guard !sizes.isEmpty, workers > 0, rounds > 0, !layouts.isEmpty, layouts.count == layoutNames.count else {
+    FileHandle.standardError.write(Data("usage: karbonetes-controller-bench [--jobs 10000,1000] [--workers 4] [--rounds 3] [--layouts api-server-alone,shared]\n".utf8))
     exit(2)
 }
 if let missing = Binaries.missing {
@@ -36,9 +38,9 @@ say("binaries: controller=\(Binaries.controller ?? "") devapi=\(Binaries.devAPI 
 var pairs: [String] = []
 for (layoutIndex, layout) in layouts.enumerated() {
     for (index, jobs) in sizes.enumerated() {
-        say("== \(jobs) held Jobs, \(workers) controller workers, layout \(layout.rawValue)")
+        say("== \(jobs) held Jobs, \(workers) controller workers, layout \(layout.rawValue), \(rounds) rounds")
         do {
-            let figures = try await ControllerBenchmark.run(jobs: jobs, workers: workers, layout: layout) { say("  \($0)") }
+            let figures = try await ControllerBenchmark.run(jobs: jobs, workers: workers, layout: layout, rounds: rounds) { say("  \($0)") }
             say("  " + figures.pairs(suffix: "").joined(separator: " "))
             pairs += figures.pairs(suffix: (layoutIndex == 0 ? "" : "_" + layout.rawValue.replacingOccurrences(of: "-", with: "_")) + (index == 0 ? "" : "_\(jobs)"))
         } catch {
