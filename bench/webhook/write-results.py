@@ -170,7 +170,10 @@ def section_webhook(values):
 def section_controller(values):
     lines = ["Held Jobs released by one karbonetes-controller at a green flip on karbonetes-devapi (bench/controller/README.md). Its reference, from the same run, "
              "is the raw rate: the same release patches sent by a plain loop with the same client (`raw_patch_per_s`); `rate_vs_raw` is the ratio "
-             "(target ≥ 0.8), `writes_per_job` target 1, `peak_rss_mb` target < 150.", ""]
+             "(target ≥ 0.8), `writes_per_job` target 1, `peak_rss_mb` target < 150. Each size runs in rounds on a fresh API server; rates are medians "
+             "over the rounds and `rate_vs_raw` is the median of the rounds' own ratios (`_min`, `_max` beside it). Unsuffixed keys: the API server alone "
+             "on CPU 0 and everything else on the other CPU, a cluster's layout, where the ratio says whether the controller keeps up with the API server. "
+             "Keys ending in `_shared`: every process on every CPU, so the controller's CPU is also taken from the API server's.", ""]
     paired = [key for key in values if f"{key}_1000" in values]
     rows = [[key, values[key], values[f"{key}_1000"]] for key in paired]
     rows += [[key, values[key], ""] for key in values if key not in paired and not key.endswith("_1000")]
