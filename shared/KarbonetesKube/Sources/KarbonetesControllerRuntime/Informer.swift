@@ -33,6 +33,13 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
     public let namespace: String?
     public let labelSelector: String?
     public let fieldSelector: String?
+    /// Which objects the cache holds, on top of the server-side selectors: a client-side
+    /// selector for what the API cannot select on (an annotation's value). An object it turns
+    /// away is not cached; one that stops matching leaves the cache and is delivered as
+    /// deleted, as a watch delivers an object leaving its label selector. The controller keeps
+    /// only held Jobs this way, so that its memory follows the Jobs it holds, not every Job it
+    /// ever released that the cluster still has.
+    public let keep: (@Sendable (Object) -> Bool)?
     public let cache: ObjectCache<Object>
     /// List page size.
     public let pageSize: Int
@@ -62,6 +69,7 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
         namespace: String? = nil,
         labelSelector: String? = nil,
         fieldSelector: String? = nil,
+        keep: (@Sendable (Object) -> Bool)? = nil,
         indexers: [String: ObjectCache<Object>.IndexFunction] = [:],
         pageSize: Int = 500,
         watchTimeout: Duration = .seconds(300),
@@ -74,6 +82,7 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
+        self.keep = keep
         self.cache = ObjectCache(indexers: indexers)
         self.pageSize = pageSize
         self.watchTimeout = watchTimeout
@@ -194,6 +203,8 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
         var present = Set<ObjectKey>()
         var events: [InformerEvent<Object>] = []
         for object in list.items {
+            // One the cache does not keep counts as absent: if it was cached, it is deleted below.
+            if let keep, !keep(object) { continue }
             present.insert(object.key)
             if let old = cache.upsert(object) {
                 if old.metadata.resourceVersion != object.metadata.resourceVersion {
@@ -266,12 +277,17 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
             let version = object.metadata.resourceVersion ?? ""
             switch event.type {
             case .added, .modified:
+                if let keep, !keep(object) {
+                    return .version(version, cache.remove(object.key).map { .deleted($0) })
+                }
                 if let old = cache.upsert(object) {
                     return .version(version, .updated(old: old, new: object))
                 }
                 return .version(version, .added(object))
             case .deleted:
-                cache.remove(object.key)
+                let cached = cache.remove(object.key)
+                // An object the cache never kept was never seen by the handlers either.
+                if keep != nil, cached == nil { return .version(version, nil) }
                 return .version(version, .deleted(object))
             case .bookmark:
                 return .version(version, nil)
@@ -300,6 +316,7 @@ extension Informer where Object: KubernetesResource {
         namespace: String? = nil,
         labelSelector: String? = nil,
         fieldSelector: String? = nil,
+        keep: (@Sendable (Object) -> Bool)? = nil,
         indexers: [String: ObjectCache<Object>.IndexFunction] = [:],
         backoff: Backoff = Backoff(),
         clock: any KubeClock = WallClock(),
@@ -307,6 +324,6 @@ extension Informer where Object: KubernetesResource {
     ) {
         self.init(
             client: client, resource: Object.resource, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector,
-            indexers: indexers, backoff: backoff, clock: clock, logger: logger)
+            keep: keep, indexers: indexers, backoff: backoff, clock: clock, logger: logger)
     }
 }

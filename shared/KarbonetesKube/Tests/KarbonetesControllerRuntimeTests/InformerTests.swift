@@ -103,6 +103,56 @@ struct InformerTests {
         }
     }
 
+    @Test("a keep filter caches only what it accepts, and an object that stops matching leaves as a delete, in a watch and in a re-list")
+    func keepFilter() async throws {
+        let clock = ManualClock()
+        let server = FakeAPIServer(clock: clock)
+        let client = KubeClient(transport: server, clock: clock)
+        let informer = Informer(
+            client: client, resource: .jobs, namespace: "batch", keep: { (job: Job) in job.metadata.annotation("carbon-aware.io/state") == "deferred" },
+            backoff: Backoff(initial: .seconds(1), maximum: .seconds(8), jitter: 0), clock: clock)
+        let log = EventLog()
+        informer.addHandler { log.record($0) }
+        func held(_ name: String) -> Job {
+            var held = job(name)
+            held.metadata.annotations = ["carbon-aware.io/state": "deferred"]
+            return held
+        }
+        func setState(_ name: String, _ state: String) async throws {
+            _ = try await client.patch(Job.self, namespace: "batch", name: name, patch: .merge(["metadata": ["annotations": ["carbon-aware.io/state": .string(state)]]]))
+        }
+        for name in ["a", "b", "c"] { try await server.seed(held(name), .jobs) }
+        try await server.seed(job("plain"), .jobs)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await informer.run() }
+            try await informer.waitForSync()
+            #expect(informer.cache.keys().map(\.name) == ["a", "b", "c"])
+            #expect(log.all == ["added a", "added b", "added c"])
+            await eventually("the watch") { await server.openWatchCount == 1 }
+
+            try await setState("a", "released")
+            try await setState("plain", "released")
+            try await client.delete(.jobs, namespace: "batch", name: "plain")
+            _ = try await client.create(held("d"))
+            await eventually("a's delete and d's add") { log.all.count == 5 }
+            #expect(log.all.suffix(2) == ["deleted a", "added d"], "nothing for a Job the cache never kept")
+            #expect(informer.cache.keys().map(\.name) == ["b", "c", "d"])
+
+            // A change missed while the watch was broken and the history compacted comes out of
+            // the re-list the same way.
+            await server.breakWatches()
+            try await clock.waitForSleepers()
+            try await setState("b", "released")
+            await server.compact()
+            clock.advance(by: .seconds(1))
+            await eventually("the re-list") { informer.requestCounts.lists == 2 }
+            await eventually("b's delete from the re-list") { log.all.last == "deleted b" }
+            #expect(informer.cache.keys().map(\.name) == ["c", "d"])
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
     @Test("a dropped watch resumes from the last version seen, a bookmark's included, without re-listing")
     func droppedWatchResumes() async throws {
         let harness = Harness()
