@@ -39,7 +39,8 @@ public enum HeldJobs {
 
     /// Whether the reconciler can have anything to do with a Job in this state: only Jobs in
     /// the `deferred` state (the decision engine leaves every other Job alone, for good). The
-    /// informer's handler enqueues only these, so a release's own MODIFIED event (state
+    /// informer's cache keeps only these (a released Job leaves it, so memory follows the held
+    /// Jobs) and its handler enqueues only these, so a release's own MODIFIED event (state
     /// `released`) costs no reconcile. A predicate on the object's state, not on the event.
     public static func needsReconcile(_ job: Job) -> Bool {
         job.metadata.annotation(CarbonAnnotations.state) == CarbonState.deferred.rawValue

@@ -27,8 +27,11 @@ do {
     let client = try KubeClient(
         config: kubeConfig, qps: configuration.qps, burst: configuration.burst, userAgent: "karbonetes-controller/\(ControllerVersion.current)",
         logger: logger, onRequest: KubeClient.counting(into: apiRequests))
+    // The server sends managed Jobs; the cache keeps the deferred ones, so that memory follows
+    // the Jobs held, not every released Job the cluster still has.
     let jobs = Informer(
-        Job.self, client: client, labelSelector: CarbonAnnotations.managedSelector, indexers: [HeldJobs.indexName: HeldJobs.index], logger: logger)
+        Job.self, client: client, labelSelector: CarbonAnnotations.managedSelector, keep: HeldJobs.needsReconcile,
+        indexers: [HeldJobs.indexName: HeldJobs.index], logger: logger)
     let policies = Informer(CarbonAwarePolicy.self, client: client, logger: logger)
     let queue = WorkQueue<ObjectKey>(name: "held-jobs")
     // Only Jobs the reconciler can act on: a release's own MODIFIED event is not reconciled again.
