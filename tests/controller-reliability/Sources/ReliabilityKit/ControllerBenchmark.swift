@@ -177,9 +177,11 @@ public enum ControllerBenchmark {
             let writes = counter.writes
             let controllerWriteCount = await controllerWrites(controller) - writesBefore
             let peak = controller.process.peakResidentBytes() ?? 0
+            let after = controller.process.residentBytes() ?? 0
             log(
                 "released \(jobs) in \(String(format: "%.2f", releaseSeconds)) s after the flip (first to last: \(String(format: "%.2f", spreadSeconds)) s); "
-                    + "\(writes) Job writes; \(Int(controllerWriteCount)) controller writes incl. Events; peak RSS \(peak / 1_048_576) MiB")
+                    + "\(writes) Job writes; \(Int(controllerWriteCount)) controller writes incl. Events; peak RSS \(peak / 1_048_576) MiB, "
+                    + "\(after / 1_048_576) MiB 2 s after the last release")
             await controller.process.stop()
 
             if raw == nil { raw = try await rawPhase(environment: environment, workers: workers, log: log) }
