@@ -5,6 +5,14 @@ import Foundation
 public struct JSONPatchOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Op: String, Sendable, Hashable, Codable {
         case add, remove, replace, test, move, copy
+
+        /// Whether RFC 6902 gives this op a `value` member (written `null` when absent).
+        public var carriesValue: Bool {
+            switch self {
+            case .add, .replace, .test: true
+            case .remove, .move, .copy: false
+            }
+        }
     }
 
     public var op: Op
@@ -40,10 +48,7 @@ public struct JSONPatchOperation: Sendable, Hashable, Codable, CustomStringConve
         try container.encode(op, forKey: .op)
         try container.encode(path, forKey: .path)
         if let from { try container.encode(from, forKey: .from) }
-        switch op {
-        case .add, .replace, .test: try container.encode(value ?? .null, forKey: .value)
-        case .remove, .move, .copy: break
-        }
+        if op.carriesValue { try container.encode(value ?? .null, forKey: .value) }
     }
 
     public var description: String {

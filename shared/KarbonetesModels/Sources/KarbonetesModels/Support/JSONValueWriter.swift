@@ -80,19 +80,6 @@ public enum JSONValueWriter {
     }
 }
 
-extension JSONPatchOperation {
-    /// The operation as JSON, with the members RFC 6902 gives its op (as ``encode(to:)`` writes it).
-    public var jsonValue: JSONValue {
-        var members: [String: JSONValue] = ["op": .string(op.rawValue), "path": .string(path)]
-        if let from { members["from"] = .string(from) }
-        switch op {
-        case .add, .replace, .test: members["value"] = value ?? .null
-        case .remove, .move, .copy: break
-        }
-        return .object(members)
-    }
-}
-
 extension [JSONPatchOperation] {
     /// The patch document's bytes, as `KubernetesJSON.encoder.encode(self)` writes them.
     ///
@@ -113,8 +100,8 @@ extension [JSONPatchOperation] {
 }
 
 extension JSONPatchOperation {
-    /// The members in sorted key order (`from`, `op`, `path`, `value`), as ``jsonValue`` written
-    /// by ``JSONValueWriter`` would be.
+    /// The members in sorted key order (`from`, `op`, `path`, `value`), as ``encode(to:)``
+    /// through `KubernetesJSON.encoder` writes them.
     func appendJSON(to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "{"))
         if let from {
@@ -126,12 +113,9 @@ extension JSONPatchOperation {
         JSONValueWriter.appendString(op.rawValue, to: &bytes)
         bytes.append(contentsOf: #","path":"#.utf8)
         JSONValueWriter.appendString(path, to: &bytes)
-        switch op {
-        case .add, .replace, .test:
+        if op.carriesValue {
             bytes.append(contentsOf: #","value":"#.utf8)
             JSONValueWriter.append(value ?? .null, to: &bytes)
-        case .remove, .move, .copy:
-            break
         }
         bytes.append(UInt8(ascii: "}"))
     }
