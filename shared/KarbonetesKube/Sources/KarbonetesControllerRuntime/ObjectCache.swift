@@ -43,15 +43,7 @@ public final class ObjectCache<Object: KubernetesObject>: Sendable {
     /// its held-Jobs index every poll): sorting 10,000 keys under the lock was three quarters
     /// of that scan's cost (perf, bench-controller). Callers that need an order sort the result.
     public func byIndex(_ name: String, _ value: String) -> [Object] {
-        state.read { state in
-            guard let keys = state.indices[name]?[value] else { return [] }
-            var objects: [Object] = []
-            objects.reserveCapacity(keys.count)
-            for key in keys {
-                if let object = state.objects[key] { objects.append(object) }
-            }
-            return objects
-        }
+        state.read { state in (state.indices[name]?[value] ?? []).compactMap { state.objects[$0] } }
     }
 
     /// Stores the object and returns what it replaced.
