@@ -151,8 +151,7 @@ public enum ControllerBenchmark {
             let rawPlans = HeldJobs.plans(count: jobs, namespace: "bench-raw", prefix: "raw", deadlines: deadline...deadline)
             try await HeldJobs.create(rawPlans, managed: false, client: client, parallelism: 32)
 
-            var raw: (rate: Double, cpu: PhaseCPU)?
-            if rawFirst { raw = try await rawPhase(environment: environment, workers: workers, log: log) }
+            let rawBefore = rawFirst ? try await rawPhase(environment: environment, workers: workers, log: log) : nil
 
             // The client-side limit is lifted so that it is not what is measured (the default, 50/s, would be).
             let controller = try environment.startController(leaderElect: false, workers: workers, qps: 100_000, burst: 100_000, direct: true)
@@ -184,8 +183,9 @@ public enum ControllerBenchmark {
                     + "\(after / 1_048_576) MiB 2 s after the last release")
             await controller.process.stop()
 
-            if raw == nil { raw = try await rawPhase(environment: environment, workers: workers, log: log) }
-            let rawPhaseCPU = raw?.cpu ?? PhaseCPU()
+            let raw: (rate: Double, cpu: PhaseCPU)
+            if let rawBefore { raw = rawBefore } else { raw = try await rawPhase(environment: environment, workers: workers, log: log) }
+            let rawPhaseCPU = raw.cpu
             log(
                 String(
                     format: "CPU µs per Job: controller phase: controller %.0f, API server %.0f, harness %.0f; raw phase: API server %.0f, harness (loop + watch) %.0f",
@@ -193,7 +193,7 @@ public enum ControllerBenchmark {
                     rawPhaseCPU.apiServer * 1e6 / Double(jobs), rawPhaseCPU.harness * 1e6 / Double(jobs)))
             return RoundFigures(
                 jobs: jobs, createSeconds: createSeconds, releaseSeconds: releaseSeconds, writes: writes, controllerWrites: controllerWriteCount,
-                releaseSpreadSeconds: spreadSeconds, peakRSSBytes: peak, rawPatchesPerSecond: raw?.rate ?? 0,
+                releaseSpreadSeconds: spreadSeconds, peakRSSBytes: peak, rawPatchesPerSecond: raw.rate,
                 controllerPhaseCPU: controllerPhaseCPU, rawPhaseCPU: rawPhaseCPU)
         }
     }
