@@ -14,16 +14,12 @@ workers="${BENCH_CONTROLLER_WORKERS:-4}"
 layouts="${BENCH_CONTROLLER_LAYOUTS:-api-server-alone,shared}"
 rounds="${BENCH_CONTROLLER_ROUNDS:-3}"
 
-build() { # package, product: builds it in release mode and prints the binary's path; a failed build stops the run
-  local output
-  if ! output="$(swift build -c release --package-path "$root/$1" --product "$2" 2>&1)"; then
-    printf '%s\n' "$output" >&2
-    echo "bench-controller: the release build of $2 ($1) failed" >&2
-    exit 1
-  fi
-  printf '%s\n' "$output" | tail -n 1 >&2
-  echo "$(swift build -c release --package-path "$root/$1" --show-bin-path)/$2"
-}
+work="$root/.cache/bench-controller"
+mkdir -p "$work"
+# swift_bin
+# shellcheck source=bench/lib/swift-build.sh
+source "$root/bench/lib/swift-build.sh"
+build() { swift_bin "$root" "$1" "$2" release "$work"; } # package, product: its release binary's path
 
 echo "== building release binaries" >&2
 KARBONETES_CONTROLLER="$(build services/controller karbonetes-controller)"

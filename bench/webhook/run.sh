@@ -47,26 +47,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# swift_bin PACKAGE_DIR PRODUCT CONFIGURATION: builds one product and prints its path.
-swift_bin() {
-  local package=$1 product=$2 configuration=$3 scratch=()
-  if [ -n "${BENCH_WEBHOOK_SCRATCH_ROOT:-}" ]; then scratch=(--scratch-path "$BENCH_WEBHOOK_SCRATCH_ROOT/$(basename "$package")"); fi
-  if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
-    echo "skipped building $product (BENCH_SKIP_BUILD=1)" >&2
-  elif ! (cd "$root/$package" && swift build -c "$configuration" "${scratch[@]}" --product "$product") >"$work/build-$product.log" 2>&1; then
-    tail -n 20 "$work/build-$product.log" >&2
-    echo "bench-webhook: building $product failed (log: $work/build-$product.log)" >&2
-    return 1
-  else
-    tail -n 1 "$work/build-$product.log" >&2
-  fi
-  echo "$(cd "$root/$package" && swift build -c "$configuration" "${scratch[@]}" --show-bin-path)/$product"
+# swift_bin
+# shellcheck source=bench/lib/swift-build.sh
+source "$root/bench/lib/swift-build.sh"
+# build PACKAGE_DIR PRODUCT CONFIGURATION: swift_bin with this benchmark's log folder and scratch root.
+build() {
+  swift_bin "$root" "$1" "$2" "$3" "$work" "${BENCH_WEBHOOK_SCRATCH_ROOT:+$BENCH_WEBHOOK_SCRATCH_ROOT/$(basename "$1")}"
 }
 
 echo "== building karbonetes-webhook and karbonetes-signal (release), karbonetes-devapi (debug: it only serves the policy list and watch), the Go reference"
-webhook_bin=$(swift_bin services/webhook karbonetes-webhook release) || exit 1
-signal_bin=$(swift_bin services/signal karbonetes-signal release) || exit 1
-devapi_bin=$(swift_bin shared/KarbonetesDevAPI karbonetes-devapi debug) || exit 1
+webhook_bin=$(build services/webhook karbonetes-webhook release) || exit 1
+signal_bin=$(build services/signal karbonetes-signal release) || exit 1
+devapi_bin=$(build shared/KarbonetesDevAPI karbonetes-devapi debug) || exit 1
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS="" GOCACHE="$root/.cache/go-build" GOPATH="$root/.cache/go"
 go build -o "$work/go-reference-webhook" "$root/bench/reference/webhook/main.go"
 
